@@ -1,0 +1,96 @@
+"""BrokerBase: the connections, key sets, bootstrap and placement every broker part shares."""
+
+from __future__ import annotations
+
+import os
+
+from redis import exceptions as rx
+from redis.asyncio import Redis
+
+from runtime.broker.connection import connect, translated_errors
+from runtime.broker.keys import GROUP, QueueKeys, global_keys, queue_keys
+from runtime.broker.scripts import Scripts
+from runtime.config import Settings
+from runtime.errors import EmptyBrokerDetected, JobNotFound
+from runtime.jobs import JobRequest, shard_for_key
+from runtime.jobs import shard_of_id as parse_shard
+
+
+class BrokerBase:
+    """Connections, shard key sets, epoch and placement: what every broker part relies on."""
+
+    def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
+        self.settings = settings
+        self.redis = redis or connect(settings)
+        self.scripts = Scripts(self.redis)
+        self.shard_keys = [
+            queue_keys(settings.queue_prefix, settings.job_stream, settings.dlq_stream, shard)
+            for shard in range(settings.shards)
+        ]
+        self.shard_by_stream = {k.stream: i for i, k in enumerate(self.shard_keys)}
+        self.globals = global_keys(settings.queue_prefix)
+        self.result_ttl_ms = settings.result_ttl_s * 1000
+        self._epoch: str | None = None
+        self._blocking: Redis | None = None
+        self._next_shard = 0
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def bootstrap(self) -> None:
+        """Create the consumer groups (from the start of each stream) and the epoch key."""
+        async with translated_errors(self.redis):
+            for keys in self.shard_keys:
+                try:
+                    await self.redis.xgroup_create(keys.stream, GROUP, id="0", mkstream=True)
+                except rx.ResponseError as exc:
+                    if "BUSYGROUP" not in str(exc):
+                        raise
+            await self.redis.set(self.globals.epoch, os.urandom(8).hex(), nx=True)
+            self._epoch = await self.redis.get(self.globals.epoch)
+
+    async def check_epoch(self) -> None:
+        """Raise EmptyBrokerDetected when the server no longer holds the epoch we started with."""
+        async with translated_errors(self.redis):
+            current = await self.redis.get(self.globals.epoch)
+        if self._epoch is not None and current != self._epoch:
+            raise EmptyBrokerDetected(
+                "the queue's server came back without its data (epoch key missing or changed); "
+                "stopping so no job is silently forgotten"
+            )
+
+    async def ping(self) -> None:
+        """Raise BrokerUnavailable unless the server answers and still holds our data."""
+        async with translated_errors(self.redis):
+            await self.redis.ping()
+        await self.check_epoch()
+
+    async def close(self) -> None:
+        """Release every connection."""
+        await self.redis.aclose()
+        if self._blocking is not None:
+            await self.blocking.aclose()
+
+    @property
+    def blocking(self) -> Redis:
+        """The connection for blocking reads, apart from the pool that serves everything else."""
+        if self._blocking is None:
+            self._blocking = connect(self.settings, blocking=True)
+        return self._blocking
+
+    # --- placement ------------------------------------------------------------------------
+    def shard_of(self, job_id: str) -> int:
+        """The shard a job id names; JobNotFound for ids that cannot be ours."""
+        shard = parse_shard(job_id, self.settings.shards)
+        if shard is None:
+            raise JobNotFound(f"no job with id {job_id!r}")
+        return shard
+
+    def keys_of(self, job_id: str) -> QueueKeys:
+        """The shard keys of a job."""
+        return self.shard_keys[self.shard_of(job_id)]
+
+    def _place(self, request: JobRequest) -> int:
+        key = request.partition_key or request.idempotency_key
+        if key is not None:
+            return shard_for_key(key, self.settings.shards)
+        self._next_shard = (self._next_shard + 1) % self.settings.shards
+        return self._next_shard

@@ -1,0 +1,58 @@
+"""Redis clients built from Settings, and the translation of Redis failures into domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from redis import exceptions as rx
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from runtime.config import Settings
+from runtime.errors import BrokerUnavailable, EmptyBrokerDetected
+
+
+def connect(settings: Settings, *, blocking: bool = False) -> Redis:
+    """A client for the queue's server; `blocking` ones get a socket timeout past the longest BLOCK."""
+    timeout_s = settings.redis_timeout_ms / 1000
+    if blocking:
+        timeout_s += settings.worker_block_ms / 1000
+    options: dict[str, Any] = {
+        "password": settings.redis_password,
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": settings.redis_timeout_ms / 1000,
+        "decode_responses": True,
+        "health_check_interval": 15,
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
+        "max_connections": 4 if blocking else 256,
+    }
+    if settings.redis_url.startswith("rediss://") and settings.redis_ca_cert:
+        options["ssl_ca_certs"] = settings.redis_ca_cert
+    return Redis.from_url(settings.redis_url, **options)
+
+
+UNAVAILABLE = (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError)
+
+
+@asynccontextmanager
+async def translated_errors(client: Redis) -> AsyncIterator[None]:
+    """Turn outages, failovers and out-of-memory refusals into BrokerUnavailable (→ 503)."""
+    try:
+        yield
+    except rx.ReadOnlyError as exc:
+        # a failover turned our server into a replica: drop pooled connections so the next
+        # command reconnects to whatever the address now points at
+        await client.connection_pool.disconnect()
+        raise BrokerUnavailable("the queue's server is read-only (failover in progress)") from exc
+    except UNAVAILABLE as exc:
+        raise BrokerUnavailable(f"the queue's server is unreachable: {exc}") from exc
+    except rx.ResponseError as exc:
+        text = str(exc)
+        if text.startswith("OOM"):
+            raise BrokerUnavailable("the queue's server is out of memory") from exc
+        if text.startswith("NOGROUP"):
+            raise EmptyBrokerDetected("the consumer group is gone: the server lost its data") from exc
+        raise

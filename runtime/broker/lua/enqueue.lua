@@ -1,0 +1,58 @@
+-- enqueue.lua: create jobs and make each runnable (stream entry) or scheduled (delayed ZSET).
+-- KEYS: the shard's QueueKeys (stream dead delayed expiry stats job: idx: idem: ts:), see keys.py.
+-- ARGV[1] idempotency TTL s   ARGV[2] n jobs, then per job:
+--   id, idempotency key ('' = none), fingerprint, delay_ms, k, then k field/value pairs.
+-- Returns per job {code, id, created_ms}: 1 created, 2 replay of an earlier job (its id),
+-- 3 the key was used with another body (the earlier id). Nothing else is written for 2 and 3.
+local now_t = redis.call('TIME')
+local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+local n = tonumber(ARGV[2])
+local out = {}
+local created = 0
+local i = 3
+for j = 1, n do
+  local id, idem, digest = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local delay = tonumber(ARGV[i + 3])
+  local k = tonumber(ARGV[i + 4])
+  local first = i + 5
+  i = first + 2 * k
+  local code, earlier = 1, nil
+  if idem ~= '' then
+    local prev = redis.call('GET', KEYS[8] .. idem)
+    if prev then
+      local sep = string.find(prev, '|', 1, true)
+      earlier = string.sub(prev, 1, sep - 1)
+      code = (string.sub(prev, sep + 1) == digest) and 2 or 3
+    else
+      redis.call('SET', KEYS[8] .. idem, id .. '|' .. digest, 'EX', ttl)
+    end
+  end
+  if code == 1 then
+    local jk = KEYS[6] .. id
+    local fields = {}
+    for f = first, first + 2 * k - 1 do fields[#fields + 1] = ARGV[f] end
+    redis.call('HSET', jk, 'created', now, 'updated', now, 'attempts', 0, unpack(fields))
+    if delay > 0 then
+      redis.call('HSET', jk, 'status', 'scheduled', 'due', now + delay)
+      redis.call('ZADD', KEYS[3], now + delay, id)
+      redis.call('ZADD', KEYS[7] .. 'scheduled', 0, id)
+    else
+      local entry = redis.call('XADD', KEYS[1], '*', 'id', id)
+      redis.call('HSET', jk, 'status', 'queued', 'entry', entry, 'queued', now)
+      redis.call('ZADD', KEYS[7] .. 'queued', 0, id)
+    end
+    redis.call('ZADD', KEYS[7] .. 'all', 0, id)
+    created = created + 1
+    out[j] = {1, id, now}
+  else
+    out[j] = {code, earlier, now}
+  end
+end
+if created > 0 then
+  redis.call('HINCRBY', KEYS[5], 'created', created)
+  local bucket = KEYS[9] .. math.floor(now / 10000)
+  redis.call('HINCRBY', bucket, 'created', created)
+  redis.call('EXPIRE', bucket, 3600)
+end
+return out

@@ -1,0 +1,219 @@
+"""RedisBroker: the only code that sends Redis commands (API side here, worker side mixed in)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from runtime.broker.connection import translated_errors
+from runtime.broker.keys import GROUP, QueueKeys, index_key, job_key
+from runtime.broker.protocol import Created, JobFilter, Page, QueueStats
+from runtime.broker.queries import QueriesMixin
+from runtime.broker.scripts import EnqueueItem
+from runtime.broker.worker_side import WorkerSideMixin
+from runtime.errors import (
+    IdempotencyConflict,
+    JobAlreadyFinished,
+    JobNotFound,
+)
+from runtime.jobs import Job, JobRequest, JobStatus, decode_job, new_job_id
+
+
+class RedisBroker(QueriesMixin, WorkerSideMixin):
+    """The queue on one Redis/Valkey server: SHARDS streams, job hashes, indexes, DLQ."""
+
+    # --- enqueue --------------------------------------------------------------------------
+    def _fields(self, request: JobRequest) -> list[str]:
+        s = self.settings
+        max_retries = s.max_retries if request.max_retries is None else request.max_retries
+        timeout_s = s.job_timeout_s if request.timeout_s is None else request.timeout_s
+        fields = [
+            "type", request.task_type,
+            "payload", orjson.dumps(request.payload).decode(),
+            "max_retries", str(max_retries),
+            "timeout_ms", str(int(timeout_s * 1000)),
+        ]  # fmt: skip
+        if request.partition_key:
+            fields += ["pkey", request.partition_key]
+        if request.initial_backoff_ms is not None or request.max_backoff_ms is not None:
+            initial = request.initial_backoff_ms
+            ceiling = request.max_backoff_ms
+            fields += ["backoff", f"{'' if initial is None else initial},{ceiling or ''}"]
+        if request.tenant:
+            fields += ["tenant", request.tenant]
+        return fields
+
+    def _item(self, job_id: str, request: JobRequest) -> EnqueueItem:
+        idem = ""
+        if request.idempotency_key is not None:
+            idem = f"{request.tenant or ''}:{request.idempotency_key}"
+        digest = request.fingerprint() if idem else ""
+        return job_id, idem, digest, request.delay_ms, self._fields(request)
+
+    async def enqueue(self, requests: Sequence[JobRequest]) -> list[Created]:
+        """Create jobs (one script call per shard); replays of an Idempotency-Key return the first."""
+        ids = [new_job_id(self._place(r)) for r in requests]
+        by_shard: dict[int, list[int]] = {}
+        for i, job_id in enumerate(ids):
+            by_shard.setdefault(self.shard_of(job_id), []).append(i)
+        ttl = self.settings.idempotency_ttl_s
+        async with translated_errors(self.redis):
+            answers = await asyncio.gather(*(
+                self.scripts.enqueue(
+                    self.shard_keys[shard], [self._item(ids[i], requests[i]) for i in idx], ttl
+                )
+                for shard, idx in by_shard.items()
+            ))  # fmt: skip
+            await self._wait_for_replicas()
+        rows: list[list[Any]] = [[]] * len(requests)
+        for idx, answer in zip(by_shard.values(), answers, strict=True):
+            for i, row in zip(idx, answer, strict=True):
+                rows[i] = row
+        return [await self._created(req, row) for req, row in zip(requests, rows, strict=True)]
+
+    async def _created(self, request: JobRequest, row: list[Any]) -> Created:
+        code, job_id, now_ms = int(row[0]), str(row[1]), int(row[2])
+        if code == 3:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was already used with a different request body",
+                details={"job_id": job_id},
+            )
+        if code == 2:
+            return Created(job=await self.get(job_id, tenant=request.tenant), created=False)
+        fields = self._fields(request)
+        raw = dict(zip(fields[::2], fields[1::2], strict=True))
+        delayed = request.delay_ms > 0
+        raw |= {"status": "scheduled" if delayed else "queued", "created": str(now_ms)}
+        if delayed:
+            raw["due"] = str(now_ms + request.delay_ms)
+        return Created(job=decode_job(job_id, raw), created=True)
+
+    async def _wait_for_replicas(self) -> None:
+        # durability point: with WAIT_REPLICAS > 0 a job is acknowledged only once a replica has
+        # it, so a failover right after 201 does not lose it
+        if self.settings.wait_replicas > 0:
+            await self.redis.execute_command(
+                "WAIT", self.settings.wait_replicas, self.settings.wait_timeout_ms
+            )
+
+    # --- one job --------------------------------------------------------------------------
+    async def get(self, job_id: str, *, tenant: str | None = None) -> Job:
+        """The job with its attempt history; JobNotFound when missing or another tenant's."""
+        keys = self.keys_of(job_id)
+        async with translated_errors(self.redis):
+            raw = await self.redis.hgetall(job_key(keys, job_id))
+        if not raw or (tenant is not None and raw.get("tenant") != tenant):
+            raise JobNotFound(f"no job with id {job_id!r}")
+        return decode_job(job_id, raw)
+
+    async def cancel(self, job_id: str, *, tenant: str | None = None) -> Job:
+        """Cancel a job now (queued, scheduled, retrying) or ask its worker to stop (running)."""
+        keys = self.keys_of(job_id)
+        async with translated_errors(self.redis):
+            code, status = await self.scripts.cancel(
+                keys, job_id, self.result_ttl_ms, self.globals.cancel_channel, tenant or ""
+            )
+        if code == 0:
+            raise JobNotFound(f"no job with id {job_id!r}")
+        if code == 2:
+            raise JobAlreadyFinished(
+                f"job {job_id} already finished ({status}); nothing to cancel",
+                details={"status": status},
+            )
+        return await self.get(job_id, tenant=tenant)
+
+    # --- listing --------------------------------------------------------------------------
+    async def list_jobs(self, flt: JobFilter, limit: int, cursor: str | None) -> Page:
+        """Jobs newest first across every shard, filtered; the cursor is the last id returned."""
+        index = flt.status.value if flt.status else "all"
+        filters = (flt.task_type or "", flt.partition_key or "", flt.tenant or "")
+        return await self._merged_page(index, filters, limit, cursor)
+
+    async def list_dead(self, limit: int, cursor: str | None, tenant: str | None) -> Page:
+        """Dead jobs newest first, with their last error."""
+        filt = JobFilter(status=JobStatus.DEAD, tenant=tenant)
+        return await self.list_jobs(filt, limit, cursor)
+
+    async def _merged_page(
+        self, index: str, filters: tuple[str, str, str], limit: int, cursor: str | None
+    ) -> Page:
+        before = cursor or ""
+        budget = max(limit * 20, 2_000)
+        async with translated_errors(self.redis):
+            answers = await asyncio.gather(*(
+                self.scripts.list_jobs(keys, index, before, limit, filters, budget)
+                for keys in self.shard_keys
+            ))  # fmt: skip
+        frontiers = [str(a[0]) for a in answers if a[0]]
+        boundary = max(frontiers) if frontiers else ""
+        rows = [(str(r[0]), r[1]) for a in answers for r in a[1]]
+        rows = sorted((r for r in rows if r[0] >= boundary), key=lambda r: r[0], reverse=True)
+        items = [decode_job(job_id, _pairs(flat)) for job_id, flat in rows[:limit]]
+        if len(rows) > limit or (len(items) == limit and boundary):
+            return Page(items=items, next_cursor=items[-1].id)
+        return Page(items=items, next_cursor=boundary or None)
+
+    # --- dead letters ---------------------------------------------------------------------
+    async def replay(self, job_ids: Sequence[str], *, tenant: str | None = None) -> list[Job]:
+        """Re-queue dead jobs with attempts reset; all must exist and be dead."""
+        for job_id in job_ids:
+            async with translated_errors(self.redis):
+                (code,) = await self.scripts.replay(self.keys_of(job_id), [job_id], tenant or "")
+            if code == 0:
+                raise JobNotFound(f"no job with id {job_id!r}")
+            if code == 2:
+                raise JobAlreadyFinished(f"job {job_id} is not dead; only dead jobs are replayed")
+        return [await self.get(job_id, tenant=tenant) for job_id in job_ids]
+
+    async def purge_dead(self) -> int:
+        """Delete every dead job, in bounded batches; the count deleted."""
+        total = 0
+        async with translated_errors(self.redis):
+            for keys in self.shard_keys:
+                while (n := await self.scripts.purge_dead(keys, 500)) > 0:
+                    total += n
+        return total
+
+    async def stats(self) -> QueueStats:
+        """Counts by status, DLQ depth, counters and backlog summed over every shard."""
+        async with translated_errors(self.redis):
+            parts = await asyncio.gather(*(self._shard_stats(k) for k in self.shard_keys))
+        by_status = {s.value: sum(p[0][s.value] for p in parts) for s in JobStatus}
+        counters: dict[str, int] = {}
+        for p in parts:
+            for name, value in p[2].items():
+                counters[name] = counters.get(name, 0) + int(value)
+        oldest = [p[3] for p in parts if p[3] is not None]
+        age_s = max(0.0, time.time() - min(oldest) / 1000) if oldest else 0.0
+        return QueueStats(
+            jobs_by_status=by_status,
+            dlq_depth=sum(p[1] for p in parts),
+            counters=counters,
+            queue_backlog=by_status["queued"],
+            oldest_queued_age_s=round(age_s, 3),
+        )
+
+    async def _shard_stats(
+        self, keys: QueueKeys
+    ) -> tuple[dict[str, int], int, dict[str, str], int | None]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for status in JobStatus:
+                pipe.zcard(index_key(keys, status.value))
+            pipe.xlen(keys.dead)
+            pipe.hgetall(keys.stats)
+            pipe.xinfo_groups(keys.stream)
+            out = await pipe.execute()
+        counts = {s.value: int(n) for s, n in zip(JobStatus, out, strict=False)}
+        groups = out[len(JobStatus) + 2]
+        last = next((g["last-delivered-id"] for g in groups if g["name"] == GROUP), "0-0")
+        nxt = await self.redis.xrange(keys.stream, min=f"({last}", count=1)
+        oldest = int(str(nxt[0][0]).split("-")[0]) if nxt else None
+        return counts, int(out[len(JobStatus)]), out[len(JobStatus) + 1], oldest
+
+
+def _pairs(flat: list[Any]) -> dict[str, str]:
+    return {str(flat[i]): str(flat[i + 1]) for i in range(0, len(flat), 2)}

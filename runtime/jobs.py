@@ -1,0 +1,164 @@
+"""Job, JobRequest, JobStatus and job ids: frozen dataclasses and their codec, no I/O."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{20}-[0-9]{1,3}$")
+
+
+class JobStatus(enum.StrEnum):
+    """Where a job is in its life; the last three are terminal."""
+
+    QUEUED = "queued"
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    RETRYING = "retrying"
+    SUCCEEDED = "succeeded"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the job will never run again (unless replayed from the DLQ)."""
+        return self in (JobStatus.SUCCEEDED, JobStatus.DEAD, JobStatus.CANCELLED)
+
+
+class Outcome(enum.StrEnum):
+    """How one attempt ended; the one-letter values are what settle.lua reads."""
+
+    SUCCEEDED = "s"
+    RETRY = "r"
+    DEAD = "d"
+    CANCELLED = "c"
+
+
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """Everything a caller may say about a new job; the queue fills in the rest."""
+
+    task_type: str
+    payload: Any = field(default_factory=dict)
+    partition_key: str | None = None
+    max_retries: int | None = None
+    timeout_s: float | None = None
+    delay_ms: int = 0
+    initial_backoff_ms: int | None = None
+    max_backoff_ms: int | None = None
+    idempotency_key: str | None = None
+    tenant: str | None = None
+
+    def fingerprint(self) -> str:
+        """A digest of the request body, to tell a replay from a conflicting reuse of a key."""
+        body = (self.task_type, self.payload, self.partition_key, self.max_retries,
+                self.timeout_s, self.delay_ms, self.initial_backoff_ms, self.max_backoff_ms)
+        return hashlib.sha1(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One run of a job: who ran it, when, and how it ended (None while running)."""
+
+    attempt: int
+    worker: str
+    started_ms: int
+    finished_ms: int | None = None
+    outcome: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job as stored: request, state and outcome. Times are epoch milliseconds (server clock)."""
+
+    id: str
+    task_type: str
+    payload: Any
+    status: JobStatus
+    attempts: int
+    max_retries: int
+    partition_key: str | None
+    created_ms: int
+    updated_ms: int
+    timeout_s: float
+    started_ms: int | None = None
+    finished_ms: int | None = None
+    due_ms: int | None = None
+    last_error: str | None = None
+    result: Any = None
+    cancel_requested: bool = False
+    tenant: str | None = None
+    history: tuple[Attempt, ...] = ()
+
+
+def new_job_id(shard: int, now_ms: int | None = None) -> str:
+    """A time-ordered id that names its shard: 12 hex ms + 8 hex random + '-' + shard."""
+    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    return f"{ms:012x}{os.urandom(4).hex()}-{shard}"
+
+
+def shard_of_id(job_id: str, shards: int) -> int | None:
+    """The shard a well-formed id lives on, or None when the id cannot be one of ours."""
+    if not JOB_ID_PATTERN.match(job_id):
+        return None
+    shard = int(job_id.rsplit("-", 1)[1])
+    return shard if shard < shards else None
+
+
+def shard_for_key(key: str, shards: int) -> int:
+    """The shard a partition (or idempotency) key maps to: stable across processes."""
+    return zlib.crc32(key.encode()) % shards if shards > 1 else 0
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+def decode_job(job_id: str, raw: dict[str, str]) -> Job:
+    """Build a Job from its Redis hash (field names as written by the Lua scripts)."""
+    history = tuple(
+        decode_attempt(int(name[2:]), raw[name])
+        for name in sorted((k for k in raw if k.startswith("h:")), key=lambda k: int(k[2:]))
+    )
+    return Job(
+        id=job_id,
+        task_type=raw["type"],
+        payload=orjson.loads(raw.get("payload", "{}")),
+        status=JobStatus(raw["status"]),
+        attempts=int(raw.get("attempts", "0")),
+        max_retries=int(raw["max_retries"]),
+        partition_key=raw.get("pkey") or None,
+        created_ms=int(raw["created"]),
+        updated_ms=int(raw.get("updated") or raw["created"]),
+        timeout_s=int(raw["timeout_ms"]) / 1000,
+        started_ms=_int(raw.get("started")),
+        finished_ms=_int(raw.get("finished")),
+        due_ms=_int(raw.get("due")),
+        last_error=raw.get("error") or None,
+        result=orjson.loads(raw["result"]) if raw.get("result") else None,
+        cancel_requested=raw.get("cancel") == "1",
+        tenant=raw.get("tenant") or None,
+        history=history,
+    )
+
+
+def decode_attempt(attempt: int, text: str) -> Attempt:
+    """Build an Attempt from the compact JSON history entry settle.lua and start.lua write."""
+    data = orjson.loads(text)
+    return Attempt(
+        attempt=attempt,
+        worker=data.get("w", ""),
+        started_ms=int(data.get("s", 0)),
+        finished_ms=data.get("f"),
+        outcome=data.get("o"),
+        error=data.get("e"),
+    )
