@@ -20,5 +20,9 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     css: false,
+    env: { TZ: "UTC" },
+    // one jsdom per worker instead of per file: setup dominated the run; tests clean up after themselves
+    isolate: false,
+    pool: "threads",
   },
 });
