@@ -1,0 +1,1 @@
+"""One construct per concern; stacks only instantiate and wire them."""

@@ -1,0 +1,188 @@
+# shellcheck shell=bash
+# lib.sh: shared functions of the DTQ CodeDeploy hooks and the instance user-data.
+#
+# THE SEAM. Every environment-specific action goes through one function defined here:
+#   imds_get PATH                 read instance metadata (IMDSv2 token first, never IMDSv1)
+#   read_secret ARN               print a Secrets Manager secret string
+#   read_release_pointer          print the current release (image pinned by digest)
+#   write_release_pointer IMAGE   move the current-release pointer to IMAGE
+#   prepare_host                  make sure the container engine and directories are there
+#   pull_image IMAGE              fetch IMAGE so ApplicationStart does not wait on the registry
+#   write_secret_env              write REDIS_PASSWORD and API_KEYS to $DTQ_RUN_DIR/secrets.env
+#   api_key                       print the plaintext key ValidateService uses for its probe job
+#   start_role ROLE IMAGE         start the api|worker container of IMAGE (replaces a running one)
+#   stop_role ROLE                drain and stop the api|worker container; no-op when absent
+# If DTQ_HOOK_SEAM names a file, it is sourced LAST and may redefine any of them: the local
+# rolling-update rehearsal runs these same hooks with processes instead of Docker and AWS.
+#
+# Configuration comes from $DTQ_CONFIG_DIR/dtq.env (written by the user-data); every variable
+# has a default so the seam can run without it. All functions are idempotent.
+
+DTQ_CONFIG_DIR="${DTQ_CONFIG_DIR:-/etc/dtq}"
+if [[ -r "${DTQ_CONFIG_DIR}/dtq.env" ]]; then
+  # shellcheck source=/dev/null
+  source "${DTQ_CONFIG_DIR}/dtq.env"
+fi
+DTQ_RUN_DIR="${DTQ_RUN_DIR:-/run/dtq}"
+DTQ_API_URL="${DTQ_API_URL:-http://127.0.0.1:8000}"
+DTQ_CONTAINER_STOP_S="${DTQ_CONTAINER_STOP_S:-45}"
+DTQ_READY_TIMEOUT_S="${DTQ_READY_TIMEOUT_S:-120}"
+DTQ_JOB_TIMEOUT_S="${DTQ_JOB_TIMEOUT_S:-60}"
+DTQ_REGION="${DTQ_REGION:-}"
+
+log() {
+  printf '%s dtq-%s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${DTQ_HOOK:-hook}" "$*" >&2
+}
+
+imds_get() {
+  local token
+  token="$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' \
+    http://169.254.169.254/latest/api/token)"
+  curl -fsS -H "X-aws-ec2-metadata-token: ${token}" "http://169.254.169.254/latest/$1"
+}
+
+aws_region() {
+  if [[ -z "${DTQ_REGION}" ]]; then
+    DTQ_REGION="$(imds_get meta-data/placement/region)"
+  fi
+  printf '%s' "${DTQ_REGION}"
+}
+
+read_secret() {
+  aws secretsmanager get-secret-value --region "$(aws_region)" --secret-id "$1" \
+    --query SecretString --output text
+}
+
+ssm_value() {
+  aws ssm get-parameter --region "$(aws_region)" --name "$1" \
+    --query Parameter.Value --output text 2>/dev/null
+}
+
+read_release_pointer() {
+  # Before the first release the pointer does not exist: boot what `cdk deploy` built.
+  ssm_value "${DTQ_RELEASE_PARAMETER}" || ssm_value "${DTQ_BUILT_IMAGE_PARAMETER}"
+}
+
+write_release_pointer() {
+  aws ssm put-parameter --region "$(aws_region)" --name "${DTQ_RELEASE_PARAMETER}" \
+    --type String --overwrite --value "$1" >/dev/null
+}
+
+prepare_host() {
+  install -d -m 0700 "${DTQ_RUN_DIR}"
+  systemctl enable --now docker >/dev/null
+}
+
+pull_image() {
+  docker pull --quiet "$1" >/dev/null
+}
+
+json_field() {
+  python3 -c 'import json, sys; print(json.load(sys.stdin).get(sys.argv[1], ""))' "$1"
+}
+
+write_secret_env() {
+  local keys probe hashes
+  keys="$(read_secret "${DTQ_API_KEYS_SECRET_ARN}")"
+  probe="$(json_field probe <<<"${keys}")"
+  hashes="$(json_field hashes <<<"${keys}")"
+  hashes="${hashes:+${hashes},}$(printf '%s' "${probe}" | sha256sum | cut -d' ' -f1)"
+  install -d -m 0700 "${DTQ_RUN_DIR}"
+  (
+    umask 077
+    # runtime-env:begin (names checked against runtime.config.Settings by tests/infra)
+    {
+      echo "REDIS_PASSWORD=$(read_secret "${DTQ_REDIS_SECRET_ARN}")"
+      echo "API_KEYS=${hashes}"
+    } >"${DTQ_RUN_DIR}/secrets.env.tmp"
+    # runtime-env:end
+    mv "${DTQ_RUN_DIR}/secrets.env.tmp" "${DTQ_RUN_DIR}/secrets.env"
+  )
+}
+
+api_key() {
+  read_secret "${DTQ_API_KEYS_SECRET_ARN}" | json_field probe
+}
+
+container_command() {
+  # The API runs the image's default CMD (uvicorn with the keep-alive and graceful timeouts).
+  if [[ "$1" == worker ]]; then
+    printf '%s\n' python -m runtime.worker
+  fi
+}
+
+start_role() {
+  local role="$1" image="$2" instance group extra=(--no-healthcheck) command=()
+  stop_role "${role}"
+  instance="$(imds_get meta-data/instance-id)"
+  group="DTQ_LOG_GROUP_${role^^}"
+  # The image's HEALTHCHECK probes HTTP, which only the API serves.
+  [[ "${role}" == api ]] && extra=(--publish 8000:8000)
+  mapfile -t command < <(container_command "${role}")
+  docker run --detach --name "dtq-${role}" --restart unless-stopped \
+    --stop-signal SIGTERM --stop-timeout "${DTQ_CONTAINER_STOP_S}" \
+    --env-file "${DTQ_CONFIG_DIR}/common.env" --env-file "${DTQ_CONFIG_DIR}/${role}.env" \
+    --env-file "${DTQ_RUN_DIR}/secrets.env" \
+    --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges \
+    --log-driver awslogs --log-opt "awslogs-region=$(aws_region)" \
+    --log-opt "awslogs-group=${!group}" --log-opt "awslogs-stream=${instance}/${role}" \
+    --log-opt mode=non-blocking --log-opt max-buffer-size=4m \
+    "${extra[@]}" "${image}" "${command[@]}" >/dev/null
+  log "started ${role} from ${image}"
+}
+
+stop_role() {
+  # SIGTERM first: the worker stops reading and hands unfinished jobs back; the API finishes
+  # in-flight requests. SIGKILL only after DTQ_CONTAINER_STOP_S.
+  if docker container inspect "dtq-$1" >/dev/null 2>&1; then
+    docker stop --time "${DTQ_CONTAINER_STOP_S}" "dtq-$1" >/dev/null
+    docker rm "dtq-$1" >/dev/null
+    log "stopped $1"
+  fi
+}
+
+release_image() {
+  # The image of the revision being deployed: release.env beside hooks/ in the bundle.
+  local file
+  file="$(dirname "${BASH_SOURCE[0]}")/../release.env"
+  sed -n 's/^IMAGE=//p' "${file}"
+}
+
+wait_ready() {
+  local deadline=$((SECONDS + DTQ_READY_TIMEOUT_S))
+  until curl -fsS --max-time 5 "${DTQ_API_URL}/health/ready" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "not ready after ${DTQ_READY_TIMEOUT_S}s"
+      return 1
+    fi
+    sleep 2
+  done
+}
+
+api_call() {
+  local key
+  key="$(api_key)"
+  curl -fsS --max-time 10 -H 'Content-Type: application/json' \
+    ${key:+-H "X-API-Key: ${key}"} "$@"
+}
+
+job_round_trip() {
+  local id status deadline=$((SECONDS + DTQ_JOB_TIMEOUT_S))
+  id="$(api_call -X POST -d '{"task_type":"noop"}' "${DTQ_API_URL}/jobs" | json_field id)"
+  [[ -n "${id}" ]] || { log "POST /jobs returned no id"; return 1; }
+  while ((SECONDS < deadline)); do
+    status="$(api_call "${DTQ_API_URL}/jobs/${id}" | json_field status)"
+    case "${status}" in
+      succeeded) log "probe job ${id} succeeded"; return 0 ;;
+      dead | cancelled) log "probe job ${id} ended ${status}"; return 1 ;;
+    esac
+    sleep 1
+  done
+  log "probe job ${id} still ${status:-unknown} after ${DTQ_JOB_TIMEOUT_S}s"
+  return 1
+}
+
+if [[ -n "${DTQ_HOOK_SEAM:-}" ]]; then
+  # shellcheck source=/dev/null
+  source "${DTQ_HOOK_SEAM}"
+fi

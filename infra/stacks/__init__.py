@@ -1,0 +1,1 @@
+"""Thin stacks: StatefulStack (network, cache, secrets) and ServiceStack (the replaceable rest)."""
