@@ -561,7 +561,7 @@ export interface components {
         AttemptPublic: {
             attempt: number;
             worker: string;
-            started_at: string;
+            started_at: string | null;
             finished_at: string | null;
             outcome: ("succeeded" | "failed" | "timeout" | "lost" | "cancelled") | null;
             error: string | null;
@@ -615,8 +615,8 @@ export interface components {
         };
         TaskPublic: {
             name: string;
-            timeout_s: number;
-            max_retries: number;
+            timeout_s: number | null;
+            max_retries: number | null;
             description: string;
         };
         TaskList: {
@@ -626,7 +626,7 @@ export interface components {
             name: string;
             host: string;
             pid: number;
-            started_at: string;
+            started_at: string | null;
             heartbeat_age_s: number;
             concurrency: number;
             in_flight: number;
@@ -648,7 +648,7 @@ export interface components {
             jobs_dead_total: number;
             jobs_cancelled_total: number;
             queue_backlog: number;
-            oldest_queued_age_s: number | null;
+            oldest_queued_age_s: number;
         };
         TimeseriesPoint: {
             t: string;

@@ -6,7 +6,7 @@ describe("describeError", () => {
   it.each([
     [new ApiError(0, "unreachable", "x"), "unreachable", "API unreachable"],
     [new ApiError(401, "unauthorized", "API key required"), "auth", "API key required"],
-    [new ApiError(403, "forbidden", "bad key"), "auth", "API key required"],
+    [new ApiError(403, "Forbidden", "role read may not"), "auth", "Not allowed with this API key"],
     [new ApiError(503, "unavailable", "Redis is down"), "unavailable", "Service unavailable"],
     [new ApiError(404, "JobNotFound", "no job"), "not-found", "Not found"],
     [new ApiError(409, "JobAlreadyFinished", "finished"), "conflict", "Conflict"],

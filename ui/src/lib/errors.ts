@@ -17,8 +17,10 @@ export function describeError(error: unknown): ErrorDescription {
   switch (true) {
     case error.status === 0:
       return { kind: "unreachable", title: "API unreachable", message: "The dashboard cannot reach the DTQ API. It may be stopped or restarting; retrying automatically." };
-    case error.status === 401 || error.status === 403:
+    case error.status === 401:
       return { kind: "auth", title: "API key required", message: error.message };
+    case error.status === 403:
+      return { kind: "auth", title: "Not allowed with this API key", message: error.message };
     case error.status === 429:
       return { kind: "rate-limited", title: "Rate limited", message: error.retryAfterS === null ? error.message : `Too many requests; retry in ${error.retryAfterS} s.` };
     case error.status === 503:

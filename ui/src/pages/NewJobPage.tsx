@@ -9,6 +9,7 @@ import { Loading } from "../components/Placeholder/Placeholder";
 import { examplePayload } from "../lib/json";
 import { draftToBody, type JobDraft } from "../lib/jobForm";
 import { formatDurationS } from "../lib/format";
+import type { Task } from "../api/types";
 
 const EMPTY_DRAFT: JobDraft = { taskType: "", payload: "{}", partitionKey: "", maxRetries: "", timeoutS: "", delayMs: "" };
 
@@ -63,7 +64,7 @@ export function NewJobPage() {
       {tasks.data && (
         <form className="panel form" onSubmit={submit} noValidate aria-labelledby="new-title">
           <div className="form-row">
-            <Field label="Task type" hint={task ? `${task.description || "no description"} · timeout ${formatDurationS(task.timeout_s)} · ${task.max_retries} retries` : undefined} error={show("taskType")}>
+            <Field label="Task type" hint={task ? describeTask(task) : undefined} error={show("taskType")}>
               <select id="task-type" value={taskType} onChange={(e) => update("taskType", e.target.value)}>
                 {taskList.map((t) => (
                   <option key={t.name} value={t.name}>
@@ -80,11 +81,11 @@ export function NewJobPage() {
             <textarea id="payload" className="mono" rows={6} value={effective.payload} onChange={(e) => update("payload", e.target.value)} spellCheck={false} />
           </Field>
           <div className="form-row">
-            <Field label="Max retries" hint={task ? `default ${task.max_retries}` : undefined} error={show("maxRetries")}>
-              <input id="max-retries" inputMode="numeric" value={draft.maxRetries} onChange={(e) => update("maxRetries", e.target.value)} placeholder={task ? String(task.max_retries) : ""} />
+            <Field label="Max retries" hint={`default ${task?.max_retries ?? "queue default"}`} error={show("maxRetries")}>
+              <input id="max-retries" inputMode="numeric" value={draft.maxRetries} onChange={(e) => update("maxRetries", e.target.value)} placeholder={task?.max_retries?.toString() ?? ""} />
             </Field>
-            <Field label="Timeout (s)" hint={task ? `default ${task.timeout_s}` : undefined} error={show("timeoutS")}>
-              <input id="timeout-s" inputMode="decimal" value={draft.timeoutS} onChange={(e) => update("timeoutS", e.target.value)} placeholder={task ? String(task.timeout_s) : ""} />
+            <Field label="Timeout (s)" hint={`default ${task?.timeout_s ?? "queue default"}`} error={show("timeoutS")}>
+              <input id="timeout-s" inputMode="decimal" value={draft.timeoutS} onChange={(e) => update("timeoutS", e.target.value)} placeholder={task?.timeout_s?.toString() ?? ""} />
             </Field>
             <Field label="Delay (ms)" hint="run no sooner than this" error={show("delayMs")}>
               <input id="delay-ms" inputMode="numeric" value={draft.delayMs} onChange={(e) => update("delayMs", e.target.value)} placeholder="0" />
@@ -104,4 +105,10 @@ export function NewJobPage() {
       {info.data?.dev_routes && tasks.data && <DevGenerator tasks={taskList} />}
     </section>
   );
+}
+
+function describeTask(task: Task): string {
+  const timeout = task.timeout_s === null ? "queue default timeout" : `timeout ${formatDurationS(task.timeout_s)}`;
+  const retries = task.max_retries === null ? "queue default retries" : `${task.max_retries} retries`;
+  return `${task.description || "no description"} · ${timeout} · ${retries}`;
 }
