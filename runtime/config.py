@@ -53,8 +53,13 @@ class Settings(BaseSettings):
     frontend_origin: str = ""  # extra CORS origin (e.g. the Vite dev server); "" = same origin only
     max_payload_bytes: int = Field(262_144, gt=0)  # request bodies above this → 413
     max_batch_size: int = Field(1_000, ge=1, le=10_000)  # jobs per POST /jobs/batch
+    max_batch_bytes: int = Field(8_388_608, gt=0)  # body limit of POST /jobs/batch → 413
+    api_drain_delay_s: float = Field(0.0, ge=0, le=120)  # SIGTERM: answer 503 on ready this long first
     idempotency_ttl_s: int = Field(86_400, gt=0)  # how long an Idempotency-Key is remembered
     ui_dist_dir: str = "ui/dist"  # built dashboard served at / when the folder exists
+    api_keys: str = ""  # comma-separated `sha256:<hex>:<role>[:<tenant>]`; "" = no auth (dev only)
+    rate_limit_per_s: float = Field(0.0, ge=0)  # requests per second per API key; 0 = unlimited
+    rate_limit_burst: int = Field(100, ge=1)  # requests a key may send at once above the rate
 
     # --- observability -------------------------------------------------------------------
     log_format: Literal["json", "text"] = "json"
@@ -85,3 +90,17 @@ class Settings(BaseSettings):
     def task_module_names(self) -> list[str]:
         """TASK_MODULES split into module names."""
         return [name.strip() for name in self.task_modules.split(",") if name.strip()]
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; on a bad value, exit naming each variable and the problem."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [
+            f"  {'.'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None

@@ -176,10 +176,12 @@ class WorkerSideMixin(BrokerBase):
     async def cancellations(self) -> AsyncIterator[str]:
         """Job ids whose running attempt must stop, as cancel.lua publishes them."""
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.globals.cancel_channel)
         try:
+            async with translated_errors(self.redis):
+                await pubsub.subscribe(self.globals.cancel_channel)
             while True:
-                message = await pubsub.get_message(timeout=1.0)
+                async with translated_errors(self.redis):
+                    message = await pubsub.get_message(timeout=1.0)
                 if message is not None:
                     yield str(message["data"])
         finally:

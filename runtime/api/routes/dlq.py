@@ -1,0 +1,50 @@
+"""Dead letters: list, replay one or many, purge."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from runtime.api.deps import BrokerDep, PrincipalDep
+from runtime.api.schemas import JobList, JobPage, JobPublic, Purged, ReplayCreate
+from runtime.errors import InvalidCursor
+from runtime.jobs import JOB_ID_PATTERN
+
+router = APIRouter(prefix="/dlq", tags=["dead letters"])
+
+
+@router.get("")
+async def list_dead(
+    broker: BrokerDep,
+    principal: PrincipalDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> JobPage:
+    """Dead jobs newest first, each with its last error."""
+    if cursor is not None and not JOB_ID_PATTERN.match(cursor):
+        raise InvalidCursor("cursor is not one this API issued")
+    return JobPage.from_page(await broker.list_dead(limit, cursor, principal.tenant))
+
+
+@router.post("/replay")
+async def replay_many(body: ReplayCreate, broker: BrokerDep, principal: PrincipalDep) -> JobList:
+    """Re-queue several dead jobs with their attempts reset."""
+    principal.require("admin", "submit")
+    jobs = await broker.replay(body.ids, tenant=principal.tenant)
+    return JobList(items=[JobPublic.from_job(j) for j in jobs])
+
+
+@router.post("/{job_id}/replay")
+async def replay_one(job_id: str, broker: BrokerDep, principal: PrincipalDep) -> JobPublic:
+    """Re-queue one dead job with its attempts reset."""
+    principal.require("admin", "submit")
+    (job,) = await broker.replay([job_id], tenant=principal.tenant)
+    return JobPublic.from_job(job)
+
+
+@router.delete("")
+async def purge(broker: BrokerDep, principal: PrincipalDep) -> Purged:
+    """Delete every dead job (admin only)."""
+    principal.require("admin")
+    return Purged(purged=await broker.purge_dead())

@@ -1,0 +1,101 @@
+"""Jobs: create (one or a batch), read, list, cancel."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from runtime.api.deps import BrokerDep, PrincipalDep, RegistryDep, SettingsDep
+from runtime.api.schemas import BatchCreate, JobCreate, JobDetail, JobList, JobPage, JobPublic
+from runtime.broker.protocol import JobFilter
+from runtime.errors import InvalidCursor, InvalidRequest, UnknownTaskType
+from runtime.jobs import JOB_ID_PATTERN, JobStatus
+from runtime.tasks.registry import Registry
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def check_task_types(registry: Registry, jobs: list[JobCreate]) -> None:
+    """Refuse jobs whose task type has no handler, naming the known ones."""
+    unknown = sorted({j.task_type for j in jobs if registry.get(j.task_type) is None})
+    if unknown:
+        known = registry.names()
+        raise UnknownTaskType(
+            f"unknown task type {unknown[0]!r}; known types: {', '.join(known)}",
+            details={"unknown": unknown, "known": known},
+        )
+
+
+def check_idempotency_key(key: str | None) -> None:
+    """Idempotency keys are 1–200 printable ASCII characters without spaces."""
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise InvalidRequest("Idempotency-Key must be 1-200 printable ASCII characters, no spaces")
+
+
+@router.post("", status_code=201, responses={200: {"description": "replay of an earlier request"}})
+async def create_job(
+    body: JobCreate,
+    response: Response,
+    broker: BrokerDep,
+    registry: RegistryDep,
+    principal: PrincipalDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JobPublic:
+    """Enqueue a job; repeating an Idempotency-Key returns the first job with 200."""
+    principal.require("admin", "submit")
+    check_task_types(registry, [body])
+    check_idempotency_key(idempotency_key)
+    (created,) = await broker.enqueue([body.to_request(idempotency_key, principal.tenant)])
+    if not created.created:
+        response.status_code = 200
+    return JobPublic.from_job(created.job)
+
+
+@router.post("/batch", status_code=201)
+async def create_jobs(
+    body: BatchCreate,
+    broker: BrokerDep,
+    registry: RegistryDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+) -> JobList:
+    """Enqueue up to MAX_BATCH_SIZE jobs; every job is validated before any is stored."""
+    principal.require("admin", "submit")
+    if len(body.jobs) > settings.max_batch_size:
+        raise InvalidRequest(f"at most {settings.max_batch_size} jobs per batch")
+    check_task_types(registry, body.jobs)
+    created = await broker.enqueue([j.to_request(None, principal.tenant) for j in body.jobs])
+    return JobList(items=[JobPublic.from_job(c.job) for c in created])
+
+
+@router.get("")
+async def list_jobs(
+    broker: BrokerDep,
+    principal: PrincipalDep,
+    status: JobStatus | None = None,
+    task_type: Annotated[str | None, Query(max_length=128)] = None,
+    partition_key: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> JobPage:
+    """Jobs newest first, filtered; follow next_cursor for the next page."""
+    if cursor is not None and not JOB_ID_PATTERN.match(cursor):
+        raise InvalidCursor("cursor is not one this API issued")
+    flt = JobFilter(status, task_type, partition_key, principal.tenant)
+    return JobPage.from_page(await broker.list_jobs(flt, limit, cursor))
+
+
+@router.get("/{job_id}")
+async def get_job(job_id: str, broker: BrokerDep, principal: PrincipalDep) -> JobDetail:
+    """One job with its last 20 attempts."""
+    return JobDetail.from_job(await broker.get(job_id, tenant=principal.tenant))
+
+
+@router.post("/{job_id}/cancel")
+async def cancel_job(job_id: str, broker: BrokerDep, principal: PrincipalDep) -> JobPublic:
+    """Cancel a job: at once if it waits, cooperatively if it runs (then cancel_requested)."""
+    principal.require("admin", "submit")
+    return JobPublic.from_job(await broker.cancel(job_id, tenant=principal.tenant))

@@ -1,0 +1,122 @@
+"""Maintenance: the periodic chores of a worker (promote, reclaim, renew, sweep, GC, heartbeat)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from runtime.broker.protocol import WorkerInfo
+from runtime.errors import BrokerUnavailable, EmptyBrokerDetected
+
+if TYPE_CHECKING:
+    from runtime.worker.loop import Worker
+
+log = logging.getLogger("dtq.worker")
+
+PROMOTE_INTERVAL_S = 0.05
+SWEEP_INTERVAL_S = 5.0
+GC_INTERVAL_S = 60.0
+GC_IDLE_MS = 3_600_000  # consumers idle this long with nothing pending are deleted
+BATCH = 200  # bounded work per script call
+
+
+class Maintenance:
+    """Runs each chore on its own timer; a chore's failure is logged and retried next time."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.broker = worker.broker
+        self._tasks: list[asyncio.Task[None]] = []
+        self._cancel_listener: asyncio.Task[None] | None = None
+
+    def start(self) -> Maintenance:
+        """Start every chore and the cancel listener."""
+        s = self.worker.settings
+        chores: list[tuple[float, Callable[[], Awaitable[None]]]] = [
+            (PROMOTE_INTERVAL_S, self.promote),
+            (s.reclaim_interval_ms / 1000, self.reclaim),
+            (s.visibility_timeout_ms / 3000, self.renew),
+            (SWEEP_INTERVAL_S, self.sweep),
+            (GC_INTERVAL_S, self.collect_consumers),
+            (s.heartbeat_interval_ms / 1000, self.heartbeat),
+        ]
+        self._tasks = [asyncio.create_task(self._every(i, c)) for i, c in chores]
+        self._tasks.append(asyncio.create_task(self._listen_for_cancels()))
+        return self
+
+    async def stop(self) -> None:
+        """Stop every chore."""
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _every(self, interval_s: float, chore: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await chore()
+            except EmptyBrokerDetected as exc:
+                self.worker.fail_loudly(exc)
+                return
+            except BrokerUnavailable as exc:
+                log.warning("%s failed, will retry: %s", chore.__name__, exc)
+            await asyncio.sleep(interval_s)
+
+    async def promote(self) -> None:
+        """Move due retries and scheduled jobs onto the streams."""
+        while await self.broker.promote_due(BATCH) >= BATCH:
+            pass
+
+    async def reclaim(self) -> None:
+        """Take over entries of dead or stalled workers."""
+        w = self.worker
+        free = w.settings.worker_concurrency - len(w.in_flight)
+        if free <= 0 or w._stopping.is_set():
+            return
+        taken = await self.broker.reclaim(w.name, w.settings.visibility_timeout_ms, min(free, BATCH))
+        if taken.lost:
+            log.warning("took over %d job(s) from lost workers", len(taken.lost))
+            w.settle_lost(taken.lost)
+        w.launch(taken.fresh)
+
+    async def renew(self) -> None:
+        """Renew leases on our running jobs; stop those whose cancel we missed."""
+        w = self.worker
+        if w.in_flight:
+            for job_id in await self.broker.renew(w.name, list(w.in_flight)):
+                w.cancel_local(job_id)
+
+    async def sweep(self) -> None:
+        """Delete finished jobs past retention."""
+        while await self.broker.sweep_expired(BATCH) >= BATCH:
+            pass
+
+    async def collect_consumers(self) -> None:
+        """Delete long-idle consumers with nothing pending (never one that holds entries)."""
+        await self.broker.remove_idle_consumers(GC_IDLE_MS)
+
+    async def heartbeat(self) -> None:
+        """Publish liveness and counters, and check the server still holds our data."""
+        await self.broker.check_epoch()
+        w = self.worker
+        info = WorkerInfo(
+            name=w.name, host=socket.gethostname(), pid=os.getpid(), started_ms=w.started_ms,
+            heartbeat_ms=int(time.time() * 1000), concurrency=w.settings.worker_concurrency,
+            in_flight=len(w.in_flight), processed=w.processed, failed=w.failed,
+        )  # fmt: skip
+        await self.broker.heartbeat(info, 3 * w.settings.heartbeat_interval_ms)
+        if w.events.metrics_due():
+            w.events.emit_metrics(await self.broker.stats(), info)
+
+    async def _listen_for_cancels(self) -> None:
+        while True:
+            try:
+                async for job_id in self.broker.cancellations():
+                    self.worker.cancel_local(job_id)
+            except BrokerUnavailable as exc:
+                log.warning("cancel listener reconnecting: %s", exc)
+            await asyncio.sleep(1.0)
