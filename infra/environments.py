@@ -104,6 +104,11 @@ def release_parameter_name(env_name: str) -> str:
     return f"/dtq/{env_name}/release/image"
 
 
+def built_image_parameter_name(env_name: str) -> str:
+    """SSM parameter with the image the last `cdk deploy` built (tag in an immutable repo)."""
+    return f"/dtq/{env_name}/release/built-image"
+
+
 def artifacts_parameter_name(env_name: str) -> str:
     """SSM parameter holding the name of the bucket CodeDeploy revisions are uploaded to."""
     return f"/dtq/{env_name}/release/artifacts-bucket"

@@ -7,6 +7,7 @@ resources per environment and stack.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     """Synthesize all (or the named) environments and print resource counts."""
     args = sys.argv[1:] if argv is None else argv
     outdir = REPO_ROOT / "cdk.out"
+    shutil.rmtree(outdir, ignore_errors=True)  # no stale templates or assets from earlier runs
     configs = [env for name in (args or [None]) for env in select_environments(name)]
     build_app(configs, outdir=str(outdir)).synth()
     counts = resource_counts(outdir)

@@ -19,8 +19,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.constructs.logs import AppLogs
-from infra.constructs.release import Release, built_image_parameter_name
-from infra.environments import EnvironmentConfig
+from infra.constructs.release import Release
+from infra.environments import EnvironmentConfig, built_image_parameter_name
 
 INFRA_DIR = Path(__file__).resolve().parents[1]
 USER_DATA_SCRIPT = INFRA_DIR / "userdata.sh"

@@ -58,6 +58,7 @@ class Network(Construct):
                 )
             },
         )
+        _drop_redundant_depends_on(cdk.Stack.of(self))
 
     @property
     def app_subnets(self) -> ec2.SubnetSelection:
@@ -68,3 +69,17 @@ class Network(Construct):
     def data_subnets(self) -> ec2.SubnetSelection:
         """Isolated subnets without any route out, for the cache."""
         return ec2.SubnetSelection(subnet_group_name="data")
+
+
+def _drop_redundant_depends_on(stack: cdk.Stack) -> None:
+    """The default-SG-restricting custom resource's Lambda DependsOn the role it already GetAtts.
+
+    cfn-lint rightly warns (W3005); the GetAtt alone orders the two, so the DependsOn goes.
+    """
+    provider = stack.node.try_find_child("Custom::VpcRestrictDefaultSGCustomResourceProvider")
+    if provider is None:
+        return
+    handler = provider.node.find_child("Handler")
+    role = provider.node.find_child("Role")
+    if isinstance(handler, cdk.CfnResource) and isinstance(role, cdk.CfnResource):
+        handler.remove_dependency(role)

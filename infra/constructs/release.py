@@ -18,14 +18,13 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra.environments import artifacts_parameter_name, release_parameter_name
+from infra.environments import (
+    artifacts_parameter_name,
+    built_image_parameter_name,
+    release_parameter_name,
+)
 
 REVISIONS_PREFIX = "revisions/"
-
-
-def built_image_parameter_name(env_name: str) -> str:
-    """SSM parameter with the image the last `cdk deploy` built (tag in an immutable repo)."""
-    return f"/dtq/{env_name}/release/built-image"
 
 
 class Release(Construct):

@@ -41,14 +41,14 @@ class StatefulStack(cdk.Stack):
             config=config,
             removal_policy=policy,
         )
-        # {"hashes": "<comma-separated key hashes>", "probe": "<key ValidateService uses>"};
-        # operators add their clients' key hashes to "hashes" (docs/deploy.md).
+        # {"keys": "<API_KEYS entries, comma-separated>", "probe": "<key ValidateService uses>"};
+        # operators add their clients' entries (python -m runtime.api.auth) to "keys".
         self.api_keys = secretsmanager.Secret(
             self,
             "ApiKeys",
-            description=f"DTQ {config.name} API keys (hashes) and the deployment probe key",
+            description=f"DTQ {config.name} API_KEYS entries and the deployment probe key",
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template='{"hashes": ""}',
+                secret_string_template='{"keys": ""}',
                 generate_string_key="probe",
                 exclude_punctuation=True,
                 password_length=40,
@@ -58,7 +58,7 @@ class StatefulStack(cdk.Stack):
         cdk.Validations.of(self.api_keys).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-SMG4",
-                reason="API keys are rotated by operators adding a new hash and removing the "
+                reason="API keys are rotated by operators adding a new entry and removing the "
                 "old one after clients moved; an automatic rotation would cut every client off.",
             )
         )

@@ -82,18 +82,21 @@ json_field() {
 }
 
 write_secret_env() {
-  local keys probe hashes
-  keys="$(read_secret "${DTQ_API_KEYS_SECRET_ARN}")"
-  probe="$(json_field probe <<<"${keys}")"
-  hashes="$(json_field hashes <<<"${keys}")"
-  hashes="${hashes:+${hashes},}$(printf '%s' "${probe}" | sha256sum | cut -d' ' -f1)"
+  # API_KEYS = the operators' entries plus one for the deployment probe key: role submit,
+  # confined to its own tenant (format of runtime/api/auth.py: sha256:<hex>:<role>[:<tenant>]).
+  local secret probe entries
+  secret="$(read_secret "${DTQ_API_KEYS_SECRET_ARN}")"
+  probe="$(json_field probe <<<"${secret}")"
+  entries="$(json_field keys <<<"${secret}")"
+  entries="${entries:+${entries},}sha256:$(printf '%s' "${probe}" | sha256sum | cut -d' ' -f1)"
+  entries="${entries}:submit:deploy-probe"
   install -d -m 0700 "${DTQ_RUN_DIR}"
   (
     umask 077
     # runtime-env:begin (names checked against runtime.config.Settings by tests/infra)
     {
       echo "REDIS_PASSWORD=$(read_secret "${DTQ_REDIS_SECRET_ARN}")"
-      echo "API_KEYS=${hashes}"
+      echo "API_KEYS=${entries}"
     } >"${DTQ_RUN_DIR}/secrets.env.tmp"
     # runtime-env:end
     mv "${DTQ_RUN_DIR}/secrets.env.tmp" "${DTQ_RUN_DIR}/secrets.env"
