@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import inspect
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+from runtime.jobs import JobRequest
 
 Handler = Callable[..., Any]
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -82,6 +86,19 @@ class Registry:
 
         return register
 
+    def resolve(self, request: JobRequest) -> JobRequest:
+        """The request with the task's defaults filled in where the job sets none."""
+        spec = self._specs.get(request.task_type)
+        if spec is None:
+            return request
+        return dataclasses.replace(
+            request,
+            max_retries=_first(request.max_retries, spec.max_retries),
+            timeout_s=_first(request.timeout_s, spec.timeout_s),
+            initial_backoff_ms=_first(request.initial_backoff_ms, spec.initial_backoff_ms),
+            max_backoff_ms=_first(request.max_backoff_ms, spec.max_backoff_ms),
+        )
+
     def get(self, name: str) -> TaskSpec | None:
         """The spec registered under `name`, if any."""
         return self._specs.get(name)
@@ -93,6 +110,10 @@ class Registry:
     def specs(self) -> list[TaskSpec]:
         """Every registered spec, sorted by name."""
         return [self._specs[n] for n in self.names()]
+
+
+def _first(job_value: _T | None, task_value: _T | None) -> _T | None:
+    return job_value if job_value is not None else task_value
 
 
 REGISTRY = Registry()

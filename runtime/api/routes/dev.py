@@ -23,12 +23,17 @@ async def generate_jobs(
     first: list[str] = []
     for start in range(0, body.count, BATCH):
         requests = [
-            JobRequest(
-                task_type=body.task_type,
-                payload={**body.payload_template, "n": n},
-                partition_key=(f"{body.partition_key_prefix}{n % 16}"
-                               if body.partition_key_prefix else None),
-                tenant=principal.tenant,
+            registry.resolve(
+                JobRequest(
+                    task_type=body.task_type,
+                    payload={**body.payload_template, "n": n},
+                    partition_key=(
+                        f"{body.partition_key_prefix}{n % 16}"
+                        if body.partition_key_prefix
+                        else None
+                    ),
+                    tenant=principal.tenant,
+                )
             )
             for n in range(start, min(start + BATCH, body.count))
         ]

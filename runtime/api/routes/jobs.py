@@ -48,7 +48,8 @@ async def create_job(
     principal.require("admin", "submit")
     check_task_types(registry, [body])
     check_idempotency_key(idempotency_key)
-    (created,) = await broker.enqueue([body.to_request(idempotency_key, principal.tenant)])
+    request = registry.resolve(body.to_request(idempotency_key, principal.tenant))
+    (created,) = await broker.enqueue([request])
     if not created.created:
         response.status_code = 200
     return JobPublic.from_job(created.job)
@@ -67,7 +68,8 @@ async def create_jobs(
     if len(body.jobs) > settings.max_batch_size:
         raise InvalidRequest(f"at most {settings.max_batch_size} jobs per batch")
     check_task_types(registry, body.jobs)
-    created = await broker.enqueue([j.to_request(None, principal.tenant) for j in body.jobs])
+    requests = [registry.resolve(j.to_request(None, principal.tenant)) for j in body.jobs]
+    created = await broker.enqueue(requests)
     return JobList(items=[JobPublic.from_job(c.job) for c in created])
 
 
