@@ -1,0 +1,53 @@
+"""A server outage: workers keep retrying and resume; accepted jobs survive a restart (AOF)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from runtime.broker.redis_broker import RedisBroker
+from runtime.config import Settings
+from runtime.errors import BrokerUnavailable
+from runtime.jobs import JobRequest, JobStatus
+from runtime.localserver import LocalServer
+from tests.integration.test_worker import wait_status
+
+
+def settings_for(server: LocalServer) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        redis_url=server.url, queue_prefix="outage", worker_block_ms=100,
+        redis_timeout_ms=300, heartbeat_interval_ms=200, log_level="ERROR",
+    )  # fmt: skip
+
+
+async def test_worker_resumes_after_server_restart_and_no_job_is_lost(
+    private_server: LocalServer, start_worker
+) -> None:
+    settings = settings_for(private_server)
+    broker = RedisBroker(settings)
+    await broker.bootstrap()
+    await start_worker(settings)
+    (before,) = await broker.enqueue([JobRequest("echo", {"n": 1})])
+    await wait_status(broker, before.job.id, JobStatus.SUCCEEDED)
+    await broker.enqueue([JobRequest("noop", delay_ms=400)])  # accepted, not yet runnable
+    private_server.stop(kill=True)
+    try:
+        await broker.enqueue([JobRequest("noop")])
+        raise AssertionError("enqueue must fail while the server is down")
+    except BrokerUnavailable:
+        pass
+    await asyncio.sleep(0.5)
+    restarted = LocalServer(Path(private_server.data_dir), port=private_server.port,
+                            appendonly=True, appendfsync="always").start()
+    private_server.process = restarted.process
+    (after,) = await broker.enqueue([JobRequest("echo", {"n": 2})])
+    await wait_status(broker, after.job.id, JobStatus.SUCCEEDED, timeout_s=10)
+
+    async def all_done() -> bool:
+        return (await broker.stats()).jobs_by_status["succeeded"] == 3
+
+    from tests.conftest import wait_for
+
+    await wait_for(all_done, timeout_s=10)
+    await broker.close()
