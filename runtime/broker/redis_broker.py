@@ -55,7 +55,7 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         return job_id, idem, digest, request.delay_ms, self._fields(request)
 
     async def enqueue(self, requests: Sequence[JobRequest]) -> list[Created]:
-        """Create jobs (one script call per shard); replays of an Idempotency-Key return the first."""
+        """Create jobs, one script call per shard; a repeated Idempotency-Key returns the first."""
         ids = [new_job_id(self._place(r)) for r in requests]
         by_shard: dict[int, list[int]] = {}
         for i, job_id in enumerate(ids):
@@ -96,7 +96,7 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         # durability point: with WAIT_REPLICAS > 0 a job is acknowledged only once a replica has
         # it, so a failover right after 201 does not lose it
         if self.settings.wait_replicas > 0:
-            await self.redis.execute_command(
+            await self.redis.execute_command(  # type: ignore[no-untyped-call]
                 "WAIT", self.settings.wait_replicas, self.settings.wait_timeout_ms
             )
 
@@ -105,7 +105,7 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         """The job with its attempt history; JobNotFound when missing or another tenant's."""
         keys = self.keys_of(job_id)
         async with translated_errors(self.redis):
-            raw = await self.redis.hgetall(job_key(keys, job_id))
+            raw: dict[str, str] = await self.redis.hgetall(job_key(keys, job_id))  # type: ignore[misc]
         if not raw or (tenant is not None and raw.get("tenant") != tenant):
             raise JobNotFound(f"no job with id {job_id!r}")
         return decode_job(job_id, raw)

@@ -45,10 +45,10 @@ class WorkerSideMixin(BrokerBase):
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
         """Read up to `count` new entries per shard (blocking up to block_ms) and start them."""
-        streams = {keys.stream: ">" for keys in self.shard_keys}
+        streams: dict[Any, Any] = {keys.stream: ">" for keys in self.shard_keys}
         async with translated_errors(self.blocking):
             answer = await self.blocking.xreadgroup(
-                GROUP, consumer, streams, count=count, block=block_ms  # type: ignore[arg-type]
+                GROUP, consumer, streams, count=count, block=block_ms
             )
         if not answer:
             return []
@@ -148,9 +148,7 @@ class WorkerSideMixin(BrokerBase):
     async def remove_idle_consumers(self, idle_ms: int, only: str = "") -> int:
         """Delete consumers with nothing pending idle for idle_ms (or just `only`)."""
         async with translated_errors(self.redis):
-            counts = [
-                await self.scripts.remove_consumer(k, idle_ms, only) for k in self.shard_keys
-            ]
+            counts = [await self.scripts.remove_consumer(k, idle_ms, only) for k in self.shard_keys]
         return sum(counts)
 
     async def heartbeat(self, info: WorkerInfo, ttl_ms: int) -> None:
@@ -161,11 +159,10 @@ class WorkerSideMixin(BrokerBase):
             "processed": info.processed, "failed": info.failed, **info.extra,
         })  # fmt: skip
         g = self.globals
-        async with translated_errors(self.redis):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.set(g.worker_prefix + info.name, body, px=ttl_ms)
-                pipe.zadd(g.workers, {info.name: info.heartbeat_ms})
-                await pipe.execute()
+        async with translated_errors(self.redis), self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(g.worker_prefix + info.name, body, px=ttl_ms)
+            pipe.zadd(g.workers, {info.name: info.heartbeat_ms})
+            await pipe.execute()
 
     async def forget_worker(self, name: str) -> None:
         """Remove a stopped worker from the live list at once."""
@@ -185,4 +182,4 @@ class WorkerSideMixin(BrokerBase):
                 if message is not None:
                     yield str(message["data"])
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]

@@ -127,4 +127,6 @@ def load_task_modules(names: Iterable[str]) -> None:
         try:
             importlib.import_module(name)
         except ImportError as exc:
-            raise ImportError(f"TASK_MODULES names {name!r}, which cannot be imported: {exc}") from exc
+            raise ImportError(
+                f"TASK_MODULES names {name!r}, which cannot be imported: {exc}"
+            ) from exc

@@ -35,11 +35,9 @@ def main() -> None:
     load_task_modules(settings.task_module_names)
     try:
         import uvloop
-
-        runner = uvloop.run
     except ImportError:
-        runner = asyncio.run
-    sys.exit(runner(serve(settings)))
+        sys.exit(asyncio.run(serve(settings)))
+    sys.exit(uvloop.run(serve(settings)))
 
 
 if __name__ == "__main__":

@@ -179,7 +179,9 @@ class Worker:
     def failure(self, d: Delivery, error: BaseException) -> Settlement:
         """Retry after backoff or dead-letter, by the job's, task's or queue's policy."""
         if d.deliveries > self.settings.max_deliveries:
-            error = PermanentError(f"delivered {d.deliveries} times (crash loop?): {describe(error)}")
+            error = PermanentError(
+                f"delivered {d.deliveries} times (crash loop?): {describe(error)}"
+            )
         choice = decide(self.policy_for(d), d.attempt, error, jitter=random.random())
         if isinstance(choice, DeadLetter):
             return Settlement(d.job_id, d.attempt, Outcome.DEAD, choice.reason)
@@ -230,8 +232,9 @@ class Worker:
                 if s.outcome in (Outcome.RETRY, Outcome.DEAD):
                     self.failed += 1
                 if not ok:
-                    log.warning("job %s attempt %d was taken over; result dropped", s.job_id,
-                                s.attempt)
+                    log.warning(
+                        "job %s attempt %d was taken over; result dropped", s.job_id, s.attempt
+                    )
             self._slot_free.set()
 
     # --- cancellation ---------------------------------------------------------------------

@@ -77,7 +77,9 @@ class Maintenance:
         free = w.settings.worker_concurrency - len(w.in_flight)
         if free <= 0 or w._stopping.is_set():
             return
-        taken = await self.broker.reclaim(w.name, w.settings.visibility_timeout_ms, min(free, BATCH))
+        taken = await self.broker.reclaim(
+            w.name, w.settings.visibility_timeout_ms, min(free, BATCH)
+        )
         if taken.lost:
             log.warning("took over %d job(s) from lost workers", len(taken.lost))
             w.settle_lost(taken.lost)

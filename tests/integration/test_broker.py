@@ -20,7 +20,9 @@ async def test_enqueue_read_settle_succeeds_with_result_and_history(broker: Redi
     (d,) = await broker.read("c1", 10, 10)
     assert (d.job_id, d.attempt, d.payload) == (created.job.id, 1, {"a": 1})
     assert (await broker.get(d.job_id)).status is JobStatus.RUNNING
-    assert await broker.settle("c1", [Settlement(d.job_id, 1, Outcome.SUCCEEDED, '{"a":1}')]) == [True]
+    assert await broker.settle("c1", [Settlement(d.job_id, 1, Outcome.SUCCEEDED, '{"a":1}')]) == [
+        True
+    ]
     job = await broker.get(d.job_id)
     assert job.status is JobStatus.SUCCEEDED and job.result == {"a": 1} and job.attempts == 1
     assert job.history[0].worker == "c1" and job.history[0].outcome == "succeeded"
@@ -34,7 +36,9 @@ async def test_acked_entries_are_deleted_from_the_stream(broker: RedisBroker) ->
     assert await broker.redis.xlen(broker.shard_keys[0].stream) == 0
 
 
-async def test_idempotency_key_returns_first_job_and_refuses_other_body(broker: RedisBroker) -> None:
+async def test_idempotency_key_returns_first_job_and_refuses_other_body(
+    broker: RedisBroker,
+) -> None:
     (first,) = await broker.enqueue([JobRequest("echo", {"a": 1}, idempotency_key="k")])
     (again,) = await broker.enqueue([JobRequest("echo", {"a": 1}, idempotency_key="k")])
     assert not again.created and again.job.id == first.job.id
@@ -74,7 +78,9 @@ async def test_dead_letter_lands_in_dlq_and_replay_resets_attempts(broker: Redis
     await broker.settle("c1", [Settlement(d.job_id, 1, Outcome.DEAD, "RuntimeError: x")])
     assert (await broker.stats()).dlq_depth == 1
     page = await broker.list_dead(10, None, None)
-    assert [j.id for j in page.items] == [c.job.id] and page.items[0].last_error == "RuntimeError: x"
+    assert [j.id for j in page.items] == [c.job.id] and page.items[
+        0
+    ].last_error == "RuntimeError: x"
     (replayed,) = await broker.replay([c.job.id])
     assert replayed.status is JobStatus.QUEUED and replayed.attempts == 0
     assert (await broker.stats()).dlq_depth == 0
@@ -94,7 +100,9 @@ async def test_purge_deletes_dead_jobs(broker: RedisBroker) -> None:
 
 
 async def test_cancel_in_each_waiting_state_and_refusals(broker: RedisBroker) -> None:
-    queued, scheduled = await broker.enqueue([JobRequest("noop"), JobRequest("noop", delay_ms=60_000)])
+    queued, scheduled = await broker.enqueue(
+        [JobRequest("noop"), JobRequest("noop", delay_ms=60_000)]
+    )
     for c in (queued, scheduled):
         assert (await broker.cancel(c.job.id)).status is JobStatus.CANCELLED
     assert await broker.read("c1", 10, 10) == []  # the cancelled queued job never starts
@@ -112,7 +120,9 @@ async def test_cancel_retrying_job_removes_it_from_the_retry_set(broker: RedisBr
     assert await broker.redis.zcard(broker.shard_keys[0].delayed) == 0
 
 
-async def test_cancel_running_sets_flag_and_failure_then_ends_cancelled(broker: RedisBroker) -> None:
+async def test_cancel_running_sets_flag_and_failure_then_ends_cancelled(
+    broker: RedisBroker,
+) -> None:
     (c,) = await broker.enqueue([JobRequest("sleep")])
     (d,) = await broker.read("c1", 10, 10)
     job = await broker.cancel(c.job.id)
@@ -178,7 +188,10 @@ async def test_consumer_with_pending_entries_is_never_removed(broker: RedisBroke
     await broker.read("holder", 10, 10)
     await broker.read("empty", 10, 10)
     assert await broker.remove_idle_consumers(0) == 1
-    names = [c["name"] for c in await broker.redis.xinfo_consumers(broker.shard_keys[0].stream, "workers")]
+    names = [
+        c["name"]
+        for c in await broker.redis.xinfo_consumers(broker.shard_keys[0].stream, "workers")
+    ]
     assert names == ["holder"]
 
 
@@ -226,7 +239,9 @@ async def test_listing_pages_newest_first_without_duplicates_or_gaps(
     await broker.close()
 
 
-async def test_shards_spread_jobs_and_partition_key_pins_them(make_settings: SettingsFactory) -> None:
+async def test_shards_spread_jobs_and_partition_key_pins_them(
+    make_settings: SettingsFactory,
+) -> None:
     broker = RedisBroker(make_settings(shards=4))
     await broker.bootstrap()
     spread = await broker.enqueue([JobRequest("noop") for _ in range(8)])

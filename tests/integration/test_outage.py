@@ -38,8 +38,12 @@ async def test_worker_resumes_after_server_restart_and_no_job_is_lost(
     except BrokerUnavailable:
         pass
     await asyncio.sleep(0.5)
-    restarted = LocalServer(Path(private_server.data_dir), port=private_server.port,
-                            appendonly=True, appendfsync="always").start()
+    restarted = LocalServer(
+        Path(private_server.data_dir),
+        port=private_server.port,
+        appendonly=True,
+        appendfsync="always",
+    ).start()
     private_server.process = restarted.process
     (after,) = await broker.enqueue([JobRequest("echo", {"n": 2})])
     await wait_status(broker, after.job.id, JobStatus.SUCCEEDED, timeout_s=10)

@@ -8,7 +8,7 @@ from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
 from runtime.jobs import JobRequest, JobStatus
 from runtime.tasks import REGISTRY
-from tests.conftest import SettingsFactory, wait_for
+from tests.conftest import wait_for
 from tests.tasks import SYNC_THREADS
 
 
@@ -22,7 +22,9 @@ async def wait_status(broker: RedisBroker, job_id: str, *statuses: JobStatus, ti
 
 async def test_worker_runs_async_and_sync_handlers(broker, settings, start_worker) -> None:
     await start_worker(settings)
-    a, s = await broker.enqueue([JobRequest("echo", {"x": 1}), JobRequest("test.sync_echo", {"y": 2})])
+    a, s = await broker.enqueue(
+        [JobRequest("echo", {"x": 1}), JobRequest("test.sync_echo", {"y": 2})]
+    )
     assert (await wait_status(broker, a.job.id, JobStatus.SUCCEEDED)).result == {"x": 1}
     assert (await wait_status(broker, s.job.id, JobStatus.SUCCEEDED)).result == {"y": 2}
     assert any(name != "MainThread" for name in SYNC_THREADS)
@@ -33,7 +35,11 @@ async def test_flaky_job_retries_with_backoff_then_succeeds(broker, make_setting
     await start_worker(settings)
     (c,) = await broker.enqueue([JobRequest("flaky", {"fail_times": 2})])
     job = await wait_status(broker, c.job.id, JobStatus.SUCCEEDED)
-    assert job.attempts == 3 and [a.outcome for a in job.history] == ["failed", "failed", "succeeded"]
+    assert job.attempts == 3 and [a.outcome for a in job.history] == [
+        "failed",
+        "failed",
+        "succeeded",
+    ]
     gaps = [job.history[i + 1].started_ms - job.history[i].finished_ms for i in range(2)]
     # delay n is in [base·2^(n-1)/2, base·2^(n-1)], plus promotion lag (polled every 50 ms)
     assert 50 <= gaps[0] <= 100 + 150, gaps
@@ -104,8 +110,9 @@ async def test_graceful_stop_hands_back_unfinished_jobs_at_once(make_settings, s
     broker = RedisBroker(settings)
     await broker.bootstrap()
     leaving = await start_worker(settings, name="leaving")
-    quick, slow = await broker.enqueue([JobRequest("sleep", {"seconds": 0.1}),
-                                        JobRequest("sleep", {"seconds": 5})])
+    quick, slow = await broker.enqueue(
+        [JobRequest("sleep", {"seconds": 0.1}), JobRequest("sleep", {"seconds": 5})]
+    )
     await wait_status(broker, slow.job.id, JobStatus.RUNNING)
     leaving.stop()
     await wait_status(broker, quick.job.id, JobStatus.SUCCEEDED)
