@@ -115,6 +115,7 @@ class Client:
         self._run(self._async.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
     def enqueue(self, task_type: str, payload: dict[str, Any] | None = None, **options: Any) -> Job:
         """See AsyncClient.enqueue."""
