@@ -50,10 +50,10 @@ class Stack:
         return httpx.Client(base_url=self.base_url, timeout=10.0)
 
     def stop(self) -> None:
-        """SIGTERM, as an operator's Ctrl-C would; kill the process group if it lingers."""
+        """SIGTERM, which runtime.dev passes on to its children; kill the group if it lingers."""
         if self.process.poll() is not None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:

@@ -11,59 +11,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: {
-                    status?: components["schemas"]["JobStatus"] | null;
-                    task_type?: string | null;
-                    partition_key?: string | null;
-                    limit?: number;
-                    cursor?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobPage"];
-                    };
-                };
-            };
-        };
+        /**
+         * List Jobs
+         * @description Jobs newest first, filtered; follow next_cursor for the next page.
+         */
+        get: operations["list_jobs_jobs_get"];
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "Idempotency-Key"?: string | null;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["JobCreate"];
-                };
-            };
-            responses: {
-                /** @description ok */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobPublic"];
-                    };
-                };
-            };
-        };
+        /**
+         * Create Job
+         * @description Enqueue a job; repeating an Idempotency-Key returns the first job with 200.
+         */
+        post: operations["create_job_jobs_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -79,30 +37,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["JobBatchCreate"];
-                };
-            };
-            responses: {
-                /** @description ok */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobList"];
-                    };
-                };
-            };
-        };
+        /**
+         * Create Jobs
+         * @description Enqueue up to MAX_BATCH_SIZE jobs; every job is validated before any is stored.
+         */
+        post: operations["create_jobs_jobs_batch_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -116,28 +55,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    job_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobDetail"];
-                    };
-                };
-            };
-        };
+        /**
+         * Get Job
+         * @description One job with its last 20 attempts.
+         */
+        get: operations["get_job_jobs__job_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -155,28 +77,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    job_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobPublic"];
-                    };
-                };
-            };
-        };
+        /**
+         * Cancel Job
+         * @description Cancel a job: at once if it waits, cooperatively if it runs (then cancel_requested).
+         */
+        post: operations["cancel_job_jobs__job_id__cancel_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -190,88 +95,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobPage"];
-                    };
-                };
-            };
-        };
+        /**
+         * List Dead
+         * @description Dead jobs newest first, each with its last error.
+         */
+        get: operations["list_dead_dlq_get"];
         put?: never;
         post?: never;
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PurgeResult"];
-                    };
-                };
-            };
-        };
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/dlq/{job_id}/replay": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    job_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobPublic"];
-                    };
-                };
-            };
-        };
-        delete?: never;
+        /**
+         * Purge
+         * @description Delete every dead job (admin only).
+         */
+        delete: operations["purge_dlq_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -286,100 +121,31 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ReplayRequest"];
-                };
-            };
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobList"];
-                    };
-                };
-            };
-        };
+        /**
+         * Replay Many
+         * @description Re-queue several dead jobs with their attempts reset.
+         */
+        post: operations["replay_many_dlq_replay_post"];
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/tasks": {
+    "/dlq/{job_id}/replay": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TaskList"];
-                    };
-                };
-            };
-        };
+        get?: never;
         put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/workers": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["WorkerList"];
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
+        /**
+         * Replay One
+         * @description Re-queue one dead job with its attempts reset.
+         */
+        post: operations["replay_one_dlq__job_id__replay_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -393,26 +159,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["MetricsPublic"];
-                    };
-                };
-            };
+        /**
+         * Metrics
+         * @description Counts by status, DLQ depth, totals, backlog and the age of the oldest queued job.
+         */
+        get: operations["metrics_metrics_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/prometheus": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * Prometheus
+         * @description The same figures in Prometheus text exposition format.
+         */
+        get: operations["prometheus_metrics_prometheus_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -428,28 +199,51 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: {
-                    window_s?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Timeseries"];
-                    };
-                };
-            };
+        /**
+         * Timeseries
+         * @description Created/completed/failed per 10 s bucket and average wait and run times.
+         */
+        get: operations["timeseries_metrics_timeseries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * Tasks
+         * @description Registered task types with their defaults.
+         */
+        get: operations["tasks_tasks_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workers
+         * @description Workers whose heartbeat is fresh, with in-flight and processed counts.
+         */
+        get: operations["workers_workers_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -465,26 +259,51 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description ok */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["InfoPublic"];
-                    };
-                };
-            };
+        /**
+         * Info
+         * @description Version, environment and which optional features are on.
+         */
+        get: operations["info_info_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * Live
+         * @description 200 while the process runs.
+         */
+        get: operations["live_health_live_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ready
+         * @description 200 when Redis answers with our data and the process is not draining; else 503.
+         */
+        get: operations["ready_health_ready_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -502,30 +321,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["GenerateJobs"];
-                };
-            };
-            responses: {
-                /** @description ok */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["GenerateJobsResult"];
-                    };
-                };
-            };
-        };
+        /**
+         * Generate Jobs
+         * @description Enqueue `count` jobs of one task type in batches of 1000 (payload gets an `n` field).
+         */
+        post: operations["generate_jobs_dev_generate_jobs_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -536,158 +336,385 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @enum {string} */
-        JobStatus: "queued" | "scheduled" | "running" | "retrying" | "succeeded" | "dead" | "cancelled";
-        JobPublic: {
-            id: string;
-            task_type: string;
-            payload: {
-                [key: string]: unknown;
-            };
-            status: components["schemas"]["JobStatus"];
-            attempts: number;
-            max_retries: number;
-            partition_key: string | null;
-            created_at: string;
-            updated_at: string;
-            started_at: string | null;
-            finished_at: string | null;
-            last_error: string | null;
-            result: unknown;
-            timeout_s: number;
-            scheduled_for: string | null;
-            cancel_requested: boolean;
-        };
+        /**
+         * AttemptPublic
+         * @description One attempt of a job.
+         */
         AttemptPublic: {
+            /** Attempt */
             attempt: number;
+            /** Worker */
             worker: string;
+            /** Started At */
             started_at: string | null;
+            /** Finished At */
             finished_at: string | null;
-            outcome: ("succeeded" | "failed" | "timeout" | "lost" | "cancelled") | null;
+            /** Outcome */
+            outcome: string | null;
+            /** Error */
             error: string | null;
         };
-        JobDetail: {
-            id: string;
+        /**
+         * BatchCreate
+         * @description Several jobs enqueued together: all are accepted or none.
+         */
+        BatchCreate: {
+            /** Jobs */
+            jobs: components["schemas"]["JobCreate"][];
+        };
+        /**
+         * ErrorBody
+         * @description Every 4xx/5xx answer has this body.
+         */
+        ErrorBody: {
+            error: components["schemas"]["ErrorDetail"];
+        };
+        /**
+         * ErrorDetail
+         * @description What went wrong: a stable code, a sentence, and structured details.
+         */
+        ErrorDetail: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Details */
+            details?: unknown;
+        };
+        /**
+         * GenerateCreate
+         * @description Ask the dev generator for `count` jobs.
+         */
+        GenerateCreate: {
+            /**
+             * Count
+             * @default 100
+             */
+            count: number;
+            /**
+             * Task Type
+             * @default synthetic
+             */
             task_type: string;
-            payload: {
+            /** Partition Key Prefix */
+            partition_key_prefix?: string | null;
+            /** Payload Template */
+            payload_template?: {
                 [key: string]: unknown;
             };
-            status: components["schemas"]["JobStatus"];
-            attempts: number;
-            max_retries: number;
-            partition_key: string | null;
-            created_at: string;
-            updated_at: string;
-            started_at: string | null;
-            finished_at: string | null;
-            last_error: string | null;
-            result: unknown;
-            timeout_s: number;
-            scheduled_for: string | null;
-            cancel_requested: boolean;
-            history: components["schemas"]["AttemptPublic"][];
         };
+        /**
+         * GeneratePublic
+         * @description How many jobs the generator enqueued, and the first ids.
+         */
+        GeneratePublic: {
+            /** Count */
+            count: number;
+            /** Ids */
+            ids: string[];
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * Health
+         * @description A health probe's answer.
+         */
+        Health: {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ok" | "ready";
+        };
+        /**
+         * InfoPublic
+         * @description What the dashboard needs to know about this deployment.
+         */
+        InfoPublic: {
+            /** Version */
+            version: string;
+            /** Environment */
+            environment: string;
+            /** Dev Routes */
+            dev_routes: boolean;
+            /** Auth Required */
+            auth_required: boolean;
+            /** Shards */
+            shards: number;
+        };
+        /**
+         * JobCreate
+         * @description A job to enqueue. Omitted limits take the task's defaults, then the queue's.
+         */
         JobCreate: {
+            /**
+             * Task Type
+             * @example echo
+             */
             task_type: string;
+            /**
+             * Payload
+             * @example {
+             *       "hello": "world"
+             *     }
+             */
             payload?: {
                 [key: string]: unknown;
             };
+            /** Partition Key */
             partition_key?: string | null;
+            /** Max Retries */
             max_retries?: number | null;
+            /** Timeout S */
             timeout_s?: number | null;
+            /** Delay Ms */
             delay_ms?: number | null;
+            /** Initial Backoff Ms */
+            initial_backoff_ms?: number | null;
+            /** Max Backoff Ms */
+            max_backoff_ms?: number | null;
         };
-        JobBatchCreate: {
-            jobs: components["schemas"]["JobCreate"][];
+        /**
+         * JobDetail
+         * @description A job with its attempt history (the last 20 attempts).
+         */
+        JobDetail: {
+            /** Id */
+            id: string;
+            /** Task Type */
+            task_type: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["JobStatus"];
+            /** Attempts */
+            attempts: number;
+            /** Max Retries */
+            max_retries: number;
+            /** Partition Key */
+            partition_key: string | null;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Started At */
+            started_at: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Scheduled For */
+            scheduled_for: string | null;
+            /** Last Error */
+            last_error: string | null;
+            /** Result */
+            result: unknown;
+            /** Timeout S */
+            timeout_s: number;
+            /** Cancel Requested */
+            cancel_requested: boolean;
+            /** History */
+            history: components["schemas"]["AttemptPublic"][];
         };
-        JobPage: {
+        /**
+         * JobList
+         * @description Jobs created or changed together.
+         */
+        JobList: {
+            /** Items */
             items: components["schemas"]["JobPublic"][];
+        };
+        /**
+         * JobPage
+         * @description A page of jobs, newest first; pass next_cursor as `cursor` for the next page.
+         */
+        JobPage: {
+            /** Items */
+            items: components["schemas"]["JobPublic"][];
+            /** Next Cursor */
             next_cursor: string | null;
         };
-        JobList: {
-            items: components["schemas"]["JobPublic"][];
-        };
-        ReplayRequest: {
-            ids: string[];
-        };
-        PurgeResult: {
-            purged: number;
-        };
-        TaskPublic: {
-            name: string;
-            timeout_s: number | null;
-            max_retries: number | null;
-            description: string;
-        };
-        TaskList: {
-            items: components["schemas"]["TaskPublic"][];
-        };
-        WorkerPublic: {
-            name: string;
-            host: string;
-            pid: number;
+        /**
+         * JobPublic
+         * @description A job as the API shows it; times are ISO-8601 UTC.
+         */
+        JobPublic: {
+            /** Id */
+            id: string;
+            /** Task Type */
+            task_type: string;
+            /** Payload */
+            payload: {
+                [key: string]: unknown;
+            };
+            status: components["schemas"]["JobStatus"];
+            /** Attempts */
+            attempts: number;
+            /** Max Retries */
+            max_retries: number;
+            /** Partition Key */
+            partition_key: string | null;
+            /** Created At */
+            created_at: string;
+            /** Updated At */
+            updated_at: string;
+            /** Started At */
             started_at: string | null;
-            heartbeat_age_s: number;
-            concurrency: number;
-            in_flight: number;
-            processed: number;
-            failed: number;
+            /** Finished At */
+            finished_at: string | null;
+            /** Scheduled For */
+            scheduled_for: string | null;
+            /** Last Error */
+            last_error: string | null;
+            /** Result */
+            result: unknown;
+            /** Timeout S */
+            timeout_s: number;
+            /** Cancel Requested */
+            cancel_requested: boolean;
         };
-        WorkerList: {
-            items: components["schemas"]["WorkerPublic"][];
-        };
+        /**
+         * JobStatus
+         * @description Where a job is in its life; the last three are terminal.
+         * @enum {string}
+         */
+        JobStatus: "queued" | "scheduled" | "running" | "retrying" | "succeeded" | "dead" | "cancelled";
+        /**
+         * MetricsPublic
+         * @description Queue metrics summed over every shard.
+         */
         MetricsPublic: {
+            /** Jobs By Status */
             jobs_by_status: {
                 [key: string]: number;
             };
+            /** Dlq Depth */
             dlq_depth: number;
+            /** Jobs Created Total */
             jobs_created_total: number;
+            /** Jobs Completed Total */
             jobs_completed_total: number;
+            /** Jobs Failed Attempts Total */
             jobs_failed_attempts_total: number;
+            /** Jobs Retried Total */
             jobs_retried_total: number;
+            /** Jobs Dead Total */
             jobs_dead_total: number;
+            /** Jobs Cancelled Total */
             jobs_cancelled_total: number;
+            /** Queue Backlog */
             queue_backlog: number;
+            /** Oldest Queued Age S */
             oldest_queued_age_s: number;
         };
-        TimeseriesPoint: {
-            t: string;
-            created: number;
-            completed: number;
-            failed: number;
-            avg_wait_ms: number | null;
-            avg_run_ms: number | null;
+        /**
+         * Purged
+         * @description How many dead jobs were deleted.
+         */
+        Purged: {
+            /** Purged */
+            purged: number;
         };
-        Timeseries: {
-            bucket_s: number;
-            points: components["schemas"]["TimeseriesPoint"][];
-        };
-        InfoPublic: {
-            version: string;
-            environment: string;
-            dev_routes: boolean;
-            auth_required: boolean;
-            shards: number;
-        };
-        GenerateJobs: {
-            count: number;
-            task_type: string;
-            partition_key_prefix?: string | null;
-            payload_template?: {
-                [key: string]: unknown;
-            } | null;
-        };
-        GenerateJobsResult: {
-            count: number;
+        /**
+         * ReplayCreate
+         * @description Dead jobs to replay.
+         */
+        ReplayCreate: {
+            /** Ids */
             ids: string[];
         };
-        ErrorDetail: {
-            code: string;
-            message: string;
-            details: unknown;
+        /**
+         * SeriesPointPublic
+         * @description Activity in one bucket: counts and average wait (enqueue→start) and run times.
+         */
+        SeriesPointPublic: {
+            /** T */
+            t: string;
+            /** Created */
+            created: number;
+            /** Completed */
+            completed: number;
+            /** Failed */
+            failed: number;
+            /** Avg Wait Ms */
+            avg_wait_ms: number | null;
+            /** Avg Run Ms */
+            avg_run_ms: number | null;
         };
-        ErrorBody: {
-            error: components["schemas"]["ErrorDetail"];
+        /**
+         * SeriesPublic
+         * @description Recent activity, oldest bucket first.
+         */
+        SeriesPublic: {
+            /** Bucket S */
+            bucket_s: number;
+            /** Points */
+            points: components["schemas"]["SeriesPointPublic"][];
+        };
+        /**
+         * TaskList
+         * @description Every registered task type.
+         */
+        TaskList: {
+            /** Items */
+            items: components["schemas"]["TaskPublic"][];
+        };
+        /**
+         * TaskPublic
+         * @description A registered task type with its defaults (null = the queue's default).
+         */
+        TaskPublic: {
+            /** Name */
+            name: string;
+            /** Timeout S */
+            timeout_s: number | null;
+            /** Max Retries */
+            max_retries: number | null;
+            /** Description */
+            description: string;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+        };
+        /**
+         * WorkerList
+         * @description Live workers.
+         */
+        WorkerList: {
+            /** Items */
+            items: components["schemas"]["WorkerPublic"][];
+        };
+        /**
+         * WorkerPublic
+         * @description A live worker and its counters.
+         */
+        WorkerPublic: {
+            /** Name */
+            name: string;
+            /** Host */
+            host: string;
+            /** Pid */
+            pid: number;
+            /** Started At */
+            started_at: string | null;
+            /** Heartbeat Age S */
+            heartbeat_age_s: number;
+            /** Concurrency */
+            concurrency: number;
+            /** In Flight */
+            in_flight: number;
+            /** Processed */
+            processed: number;
+            /** Failed */
+            failed: number;
         };
     };
     responses: never;
@@ -697,4 +724,560 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    list_jobs_jobs_get: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["JobStatus"] | null;
+                task_type?: string | null;
+                partition_key?: string | null;
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_job_jobs_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobCreate"];
+            };
+        };
+        responses: {
+            /** @description replay of an earlier request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_jobs_jobs_batch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_job_jobs__job_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_dead_dlq_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    purge_dlq_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Purged"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replay_many_dlq_replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReplayCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replay_one_dlq__job_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    metrics_metrics_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MetricsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    prometheus_metrics_prometheus_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    timeseries_metrics_timeseries_get: {
+        parameters: {
+            query?: {
+                window_s?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SeriesPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    tasks_tasks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    workers_workers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkerList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    info_info_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InfoPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    live_health_live_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    ready_health_ready_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    generate_jobs_dev_generate_jobs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GenerateCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GeneratePublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+}

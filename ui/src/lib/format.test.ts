@@ -85,8 +85,9 @@ describe("counts and rates", () => {
 });
 
 describe("shortId", () => {
-  it("keeps the first UUID block, or 8 characters otherwise", () => {
+  it("keeps the first UUID block and short ids whole", () => {
     expect(shortId("0b5f9c1e-7a4d-4c35-9a51-2f1f5e0b1c2d")).toBe("0b5f9c1e");
-    expect(shortId("01HZXABCDEFGHJKMNPQRST")).toBe("01HZXABC");
+    expect(shortId("01a21e5e158fff4257db-0")).toBe("01a21e5e158fff4257db-0");
+    expect(shortId("x".repeat(30))).toBe("x".repeat(12));
   });
 });

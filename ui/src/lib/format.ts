@@ -76,10 +76,11 @@ export function formatRate(perSecond: number | null | undefined): string {
   return `${formatCount(perSecond)}/s`;
 }
 
-/** The first block of a UUID-like id, enough to tell rows apart in a dense table. */
+/** A UUID's first block, enough to tell rows apart; shorter ids (DTQ's own) are kept whole. */
 export function shortId(id: string): string {
+  if (id.length <= 24) return id;
   const dash = id.indexOf("-");
-  return dash > 0 ? id.slice(0, dash) : id.slice(0, 8);
+  return dash > 0 ? id.slice(0, dash) : id.slice(0, 12);
 }
 
 function parseIso(iso: string | null | undefined): number | null {

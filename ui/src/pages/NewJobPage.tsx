@@ -81,10 +81,10 @@ export function NewJobPage() {
             <textarea id="payload" className="mono" rows={6} value={effective.payload} onChange={(e) => update("payload", e.target.value)} spellCheck={false} />
           </Field>
           <div className="form-row">
-            <Field label="Max retries" hint={`default ${task?.max_retries ?? "queue default"}`} error={show("maxRetries")}>
+            <Field label="Max retries" hint={`default: ${task?.max_retries ?? "the queue's"}`} error={show("maxRetries")}>
               <input id="max-retries" inputMode="numeric" value={draft.maxRetries} onChange={(e) => update("maxRetries", e.target.value)} placeholder={task?.max_retries?.toString() ?? ""} />
             </Field>
-            <Field label="Timeout (s)" hint={`default ${task?.timeout_s ?? "queue default"}`} error={show("timeoutS")}>
+            <Field label="Timeout (s)" hint={`default: ${task?.timeout_s ?? "the queue's"}`} error={show("timeoutS")}>
               <input id="timeout-s" inputMode="decimal" value={draft.timeoutS} onChange={(e) => update("timeoutS", e.target.value)} placeholder={task?.timeout_s?.toString() ?? ""} />
             </Field>
             <Field label="Delay (ms)" hint="run no sooner than this" error={show("delayMs")}>

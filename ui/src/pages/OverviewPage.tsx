@@ -1,3 +1,4 @@
+import { useSearchParams } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { metricsQuery, timeseriesQuery, workersQuery, TIMESERIES_WINDOW_S } from "../api/queries";
 import { StatCard } from "../components/StatCard/StatCard";
@@ -6,14 +7,16 @@ import { LatencyChart, ThroughputChart } from "../components/TimeseriesChart/Tim
 import { WorkersTable, STALE_HEARTBEAT_S } from "../components/WorkersTable/WorkersTable";
 import { ErrorState } from "../components/ErrorState/ErrorState";
 import { Loading } from "../components/Placeholder/Placeholder";
-import { formatCount, formatDurationS, formatRate } from "../lib/format";
+import { formatClock, formatCount, formatDurationS, formatRate } from "../lib/format";
 import { recentRate, toChartPoints } from "../lib/timeseries";
 import { useNow } from "../hooks/useNow";
 
 /** The queue at a glance, refreshed every 2 s: counts, rates, latency and workers. */
 export function OverviewPage() {
   const metrics = useQuery(metricsQuery());
-  const series = useQuery(timeseriesQuery());
+  const [params, setParams] = useSearchParams();
+  const windowS = chartWindowS(params.get("window"));
+  const series = useQuery(timeseriesQuery(windowS));
   const workers = useQuery(workersQuery());
   const nowMs = useNow();
   const points = series.data ? toChartPoints(series.data.points, series.data.bucket_s) : [];
@@ -27,16 +30,17 @@ export function OverviewPage() {
     <section className="page" aria-labelledby="overview-title">
       <div className="page-head">
         <h1 id="overview-title">Overview</h1>
-        <span className="muted small live-note">{metrics.isFetching ? "refreshing…" : "live · every 2 s"}</span>
+        <span className="muted small live-note">{firstError ? `last update ${formatClock(new Date(metrics.dataUpdatedAt).toISOString())}` : "live · every 2 s"}</span>
       </div>
       {firstError && <ErrorState error={firstError} inline={m !== undefined} onRetry={() => void metrics.refetch()} />}
       {!m && metrics.isPending && <Loading label="Loading metrics…" />}
+      <div className={`page${firstError ? " is-stale" : ""}`} aria-busy={metrics.isPending}>
       {m && (
         <>
           <div className="stat-grid" data-testid="stats">
             <StatCard label="Backlog" value={formatCount(m.queue_backlog)} hint="queued, ready to run" testId="stat-backlog" />
             <StatCard label="Running" value={formatCount(byStatus.running ?? 0)} tone="active" testId="stat-running" />
-            <StatCard label="Oldest queued" value={formatDurationS(m.oldest_queued_age_s)} hint="time waiting" testId="stat-oldest" />
+            <StatCard label="Oldest queued" value={m.queue_backlog > 0 ? formatDurationS(m.oldest_queued_age_s) : "—"} hint="time waiting" testId="stat-oldest" />
             <StatCard label="Dead letters" value={formatCount(m.dlq_depth)} tone={m.dlq_depth > 0 ? "danger" : undefined} testId="stat-dlq" />
             <StatCard label="Completed" value={formatCount(m.jobs_completed_total)} hint={formatRate(recentRate(points, "completed"))} tone="success" testId="stat-completed" />
             <StatCard label="Created" value={formatCount(m.jobs_created_total)} hint={formatRate(recentRate(points, "created"))} testId="stat-created" />
@@ -59,8 +63,18 @@ export function OverviewPage() {
         </>
       )}
       <div className="chart-grid">
+        <div className="chart-head">
+          <h2>Activity</h2>
+          <div className="segmented" role="group" aria-label="Chart window">
+            {CHART_WINDOWS_S.map((w) => (
+              <button key={w} type="button" aria-pressed={w === windowS} onClick={() => setParams(w === TIMESERIES_WINDOW_S ? {} : { window: String(w) }, { replace: true })}>
+                {w / 60} min
+              </button>
+            ))}
+          </div>
+        </div>
         <div className="panel">
-          <h2>Throughput (jobs/s, last {TIMESERIES_WINDOW_S / 60} min)</h2>
+          <h2>Throughput (jobs/s, last {windowS / 60} min)</h2>
           {series.data ? <ThroughputChart points={points} /> : series.isPending && <Loading />}
         </div>
         <div className="panel">
@@ -72,6 +86,15 @@ export function OverviewPage() {
         <h2>Workers</h2>
         {workers.data ? <WorkersTable workers={workerItems} nowMs={nowMs} /> : workers.isPending && <Loading />}
       </div>
+      </div>
     </section>
   );
+}
+
+const CHART_WINDOWS_S = [120, 600, 1800, 3600] as const;
+
+/** The chart window from the URL (?window=seconds), falling back to the default. */
+function chartWindowS(value: string | null): number {
+  const seconds = Number(value);
+  return (CHART_WINDOWS_S as readonly number[]).includes(seconds) ? seconds : TIMESERIES_WINDOW_S;
 }

@@ -16,7 +16,7 @@ export function DevGenerator({ tasks }: { tasks: readonly Task[] }) {
   const [taskType, setTaskType] = useState("");
   const [prefix, setPrefix] = useState("");
   const [template, setTemplate] = useState("");
-  const chosenType = taskType || tasks[0]?.name || "";
+  const chosenType = taskType || (tasks.some((t) => t.name === "synthetic") ? "synthetic" : tasks[0]?.name) || "";
   const parsedCount = parseOptionalNumber(count, { integer: true, min: 1, max: 100_000 });
   const parsedTemplate = parseJsonObject(template);
   const generate = useMutation({
@@ -25,7 +25,7 @@ export function DevGenerator({ tasks }: { tasks: readonly Task[] }) {
         count: parsedCount as number,
         task_type: chosenType,
         partition_key_prefix: prefix.trim() || null,
-        payload_template: template.trim() ? (parsedTemplate.ok ? parsedTemplate.value : null) : null,
+        payload_template: parsedTemplate.ok ? parsedTemplate.value : {},
       }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.all }),
   });

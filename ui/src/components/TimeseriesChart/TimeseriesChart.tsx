@@ -40,8 +40,8 @@ export function LatencyChart({ points }: { points: ChartPoint[] }) {
           <YAxis {...axisProps} tickFormatter={(v: number) => formatDurationMs(v)} width={64} />
           <Tooltip contentStyle={tooltipStyle} formatter={(v) => formatDurationMs(Number(v))} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
-          <Line type="monotone" dataKey="waitMs" name="avg wait" stroke="var(--tone-warning)" dot={false} connectNulls isAnimationActive={false} />
-          <Line type="monotone" dataKey="runMs" name="avg run" stroke="var(--tone-active)" dot={false} connectNulls isAnimationActive={false} />
+          <Line type="monotone" dataKey="waitMs" name="avg wait" stroke="var(--tone-warning)" dot={{ r: 2 }} connectNulls isAnimationActive={false} />
+          <Line type="monotone" dataKey="runMs" name="avg run" stroke="var(--tone-active)" dot={{ r: 2 }} connectNulls isAnimationActive={false} />
         </LineChart>
       </ResponsiveContainer>
     </div>
