@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     reclaim_interval_ms: int = Field(1_000, gt=0)  # how often a worker sweeps for stalled entries
     heartbeat_interval_ms: int = Field(2_000, gt=0)  # worker heartbeat; the TTL is 3× this
     task_modules: str = ""  # comma-separated modules to import for @task handlers
-    worker_name: str | None = None  # consumer name; default host-pid-random
+    # consumer name; default host-pid-random (unique per process)
+    worker_name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
 
     # --- API -----------------------------------------------------------------------------
     environment: Environment = "development"

@@ -61,13 +61,14 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         for i, job_id in enumerate(ids):
             by_shard.setdefault(self.shard_of(job_id), []).append(i)
         ttl = self.settings.idempotency_ttl_s
+        calls = [
+            self.scripts.enqueue(
+                self.shard_keys[shard], [self._item(ids[i], requests[i]) for i in idx], ttl
+            )
+            for shard, idx in by_shard.items()
+        ]
         async with translated_errors(self.redis):
-            answers = await asyncio.gather(*(
-                self.scripts.enqueue(
-                    self.shard_keys[shard], [self._item(ids[i], requests[i]) for i in idx], ttl
-                )
-                for shard, idx in by_shard.items()
-            ))  # fmt: skip
+            answers = [await calls[0]] if len(calls) == 1 else await asyncio.gather(*calls)
             await self._wait_for_replicas()
         rows: list[list[Any]] = [[]] * len(requests)
         for idx, answer in zip(by_shard.values(), answers, strict=True):

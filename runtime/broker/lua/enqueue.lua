@@ -32,14 +32,15 @@ for j = 1, n do
     local jk = KEYS[6] .. id
     local fields = {}
     for f = first, first + 2 * k - 1 do fields[#fields + 1] = ARGV[f] end
-    redis.call('HSET', jk, 'created', now, 'updated', now, 'attempts', 0, unpack(fields))
     if delay > 0 then
-      redis.call('HSET', jk, 'status', 'scheduled', 'due', now + delay)
+      redis.call('HSET', jk, 'created', now, 'updated', now, 'status', 'scheduled',
+        'due', now + delay, unpack(fields))
       redis.call('ZADD', KEYS[3], now + delay, id)
       redis.call('ZADD', KEYS[7] .. 'scheduled', 0, id)
     else
       local entry = redis.call('XADD', KEYS[1], '*', 'id', id)
-      redis.call('HSET', jk, 'status', 'queued', 'entry', entry, 'queued', now)
+      redis.call('HSET', jk, 'created', now, 'updated', now, 'status', 'queued', 'entry', entry,
+        'queued', now, unpack(fields))
       redis.call('ZADD', KEYS[7] .. 'queued', 0, id)
     end
     redis.call('ZADD', KEYS[7] .. 'all', 0, id)
@@ -52,7 +53,8 @@ end
 if created > 0 then
   redis.call('HINCRBY', KEYS[5], 'created', created)
   local bucket = KEYS[9] .. math.floor(now / 10000)
-  redis.call('HINCRBY', bucket, 'created', created)
-  redis.call('EXPIRE', bucket, 3600)
+  if redis.call('HINCRBY', bucket, 'created', created) == created then
+    redis.call('EXPIRE', bucket, 3600)
+  end
 end
 return out

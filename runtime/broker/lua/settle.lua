@@ -32,32 +32,34 @@ for j = 1, tonumber(ARGV[4]) do
     h.f = now
     h.o = (outcome == 's' and 'succeeded') or (outcome == 'c' and 'cancelled') or 'failed'
     if outcome ~= 's' and value ~= '' then h.e = value end
-    redis.call('HSET', jk, 'status', status, 'updated', now, 'h:' .. attempt, cjson.encode(h))
+    local fields = {'status', status, 'updated', now, 'h:' .. attempt, cjson.encode(h)}
     redis.call('XACK', KEYS[1], group, f[4])
     redis.call('XDEL', KEYS[1], f[4])
     redis.call('ZREM', KEYS[7] .. 'running', id)
     redis.call('ZADD', KEYS[7] .. status, 0, id)
     run_ms = run_ms + now - tonumber(f[6] or now)
     if outcome == 's' then
-      redis.call('HSET', jk, 'result', value, 'finished', now)
+      fields[7], fields[8], fields[9], fields[10] = 'result', value, 'finished', now
       redis.call('ZADD', KEYS[4], now + ttl, id)
       count.completed = count.completed + 1
     elseif outcome == 'r' then
-      redis.call('HSET', jk, 'error', value, 'due', now + delay)
+      fields[7], fields[8], fields[9], fields[10] = 'error', value, 'due', now + delay
       redis.call('ZADD', KEYS[3], now + delay, id)
       count.failed = count.failed + 1
       count.retried = count.retried + 1
     elseif outcome == 'd' then
-      redis.call('HSET', jk, 'error', value, 'finished', now)
       local dl = redis.call('XADD', KEYS[2], '*', 'id', id, 'error', string.sub(value, 1, 500))
-      redis.call('HSET', jk, 'dlq', dl)
+      fields[7], fields[8], fields[9], fields[10] = 'error', value, 'finished', now
+      fields[11], fields[12] = 'dlq', dl
       count.failed = count.failed + 1
       count.dead = count.dead + 1
     else
-      redis.call('HSET', jk, 'finished', now, 'error', value ~= '' and value or 'cancelled')
+      fields[7], fields[8] = 'error', value ~= '' and value or 'cancelled'
+      fields[9], fields[10] = 'finished', now
       redis.call('ZADD', KEYS[4], now + ttl, id)
       count.cancelled = count.cancelled + 1
     end
+    redis.call('HSET', jk, unpack(fields))
     out[j] = 1
   end
 end
@@ -70,7 +72,8 @@ if settled > 0 then
   redis.call('HINCRBY', bucket, 'completed', count.completed)
   redis.call('HINCRBY', bucket, 'failed', count.failed)
   redis.call('HINCRBY', bucket, 'run_ms', run_ms)
-  redis.call('HINCRBY', bucket, 'finished', settled)
-  redis.call('EXPIRE', bucket, 3600)
+  if redis.call('HINCRBY', bucket, 'finished', settled) == settled then
+    redis.call('EXPIRE', bucket, 3600)
+  end
 end
 return out
