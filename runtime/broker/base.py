@@ -33,6 +33,7 @@ class BrokerBase:
         self._epoch: str | None = None
         self._blocking: Redis | None = None
         self._next_shard = 0
+        self._reclaim_cursors: dict[int, str] = {}  # XAUTOCLAIM scan position per shard
 
     # --- lifecycle ------------------------------------------------------------------------
     async def bootstrap(self) -> None:

@@ -73,11 +73,11 @@ class Scripts:
         return result
 
     async def reclaim(
-        self, keys: QueueKeys, consumer: str, min_idle_ms: int, count: int
-    ) -> list[list[list[Any]]]:
-        """Take over stalled entries: [lost rows, fresh rows]; see reclaim.lua."""
-        args = [GROUP, consumer, min_idle_ms, count]
-        result: list[list[list[Any]]] = await self._call("reclaim", keys, args)
+        self, keys: QueueKeys, consumer: str, min_idle_ms: int, count: int, cursor: str
+    ) -> list[Any]:
+        """Take over stalled entries: [lost rows, fresh rows, next cursor]; see reclaim.lua."""
+        args = [GROUP, consumer, min_idle_ms, count, cursor]
+        result: list[Any] = await self._call("reclaim", keys, args)
         return result
 
     async def renew(self, keys: QueueKeys, consumer: str, job_ids: Sequence[str]) -> list[Any]:

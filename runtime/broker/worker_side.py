@@ -106,9 +106,10 @@ class WorkerSideMixin(BrokerBase):
         fresh: list[Delivery] = []
         for shard, keys in enumerate(self.shard_keys):
             async with translated_errors(self.redis):
-                lost_rows, fresh_rows = await self.scripts.reclaim(
-                    keys, consumer, min_idle_ms, count
+                lost_rows, fresh_rows, cursor = await self.scripts.reclaim(
+                    keys, consumer, min_idle_ms, count, self._reclaim_cursors.get(shard, "0-0")
                 )
+            self._reclaim_cursors[shard] = str(cursor)
             for row in lost_rows:
                 initial, ceiling = _backoff(str(row[6]))
                 lost.append(Delivery(

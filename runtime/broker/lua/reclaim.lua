@@ -1,17 +1,20 @@
 -- reclaim.lua: take over stream entries idle past the visibility timeout (their worker died or
--- stalled) with XAUTOCLAIM, looping the cursor to 0-0 within a bounded number of entries.
+-- stalled) with XAUTOCLAIM. The scan is a cursor: at most 8 XAUTOCLAIM steps per call (bounded
+-- work), continuing from ARGV[5]; the caller passes the returned cursor back next time.
 -- KEYS: the shard's QueueKeys.   ARGV[1] group   ARGV[2] consumer   ARGV[3] min idle ms
--- ARGV[4] at most this many entries
+-- ARGV[4] at most this many entries   ARGV[5] cursor ('0-0' = from the start)
 -- A running job becomes owned by this consumer and is returned as lost (the caller settles the
 -- attempt as failed: "worker lost"); a queued job never started is returned as fresh (the caller
 -- starts it); anything else (finished, cancelled, purged) is acked and deleted.
--- Returns {lost, fresh}: lost = list of {entry, id, attempt, type, deliveries, max_retries,
+-- Returns {lost, fresh, cursor}: lost = list of {entry, id, attempt, type, deliveries, max_retries,
 -- backoff}; fresh = list of {entry, id}.
 local group, consumer = ARGV[1], ARGV[2]
 local budget = tonumber(ARGV[4])
-local cursor = '0-0'
+local cursor = ARGV[5]
+local steps = 0
 local lost, fresh = {}, {}
 repeat
+  steps = steps + 1
   local r = redis.call('XAUTOCLAIM', KEYS[1], group, consumer, ARGV[3], cursor, 'COUNT', budget)
   cursor = r[1]
   for _, e in ipairs(r[2]) do
@@ -32,5 +35,5 @@ repeat
       redis.call('XDEL', KEYS[1], entry)
     end
   end
-until cursor == '0-0' or budget <= 0
-return {lost, fresh}
+until cursor == '0-0' or budget <= 0 or steps >= 8
+return {lost, fresh, cursor}
