@@ -57,9 +57,13 @@ class JobEventLog:
         self.worker = worker
         self.enabled = settings.log_level in ("DEBUG", "INFO")
         self._last_metrics = 0.0
+        self._last_counts: tuple[int, int] | None = None
+        self._latencies_ms: list[float] = []  # a sample of attempt durations for JobLatencyMs
 
     def attempt_ended(self, s: Settlement, duration_s: float, error: BaseException | None) -> None:
         """Log how one attempt ended: job id, attempt, outcome, duration, error."""
+        if self.settings.emf_metrics and len(self._latencies_ms) < 100:
+            self._latencies_ms.append(round(duration_s * 1000, 2))
         if not self.enabled:
             return
         event: dict[str, Any] = {
@@ -86,23 +90,31 @@ class JobEventLog:
             time.monotonic() - self._last_metrics >= self.settings.emf_interval_s
         )
 
-    def emit_metrics(self, stats: QueueStats, info: WorkerInfo) -> None:
-        """Print one CloudWatch Embedded Metric Format line: backlog, ages, DLQ, throughput."""
+    def emit_metrics(self, stats: QueueStats, info: WorkerInfo, live_workers: int) -> None:
+        """Print one CloudWatch Embedded Metric Format line (no API call on the hot path)."""
         self._last_metrics = time.monotonic()
-        sys.stdout.write(orjson.dumps(emf_document(self.settings, stats, info)).decode() + "\n")
+        completed = stats.counters.get("completed", 0)
+        failed = stats.counters.get("failed", 0)
+        previous = self._last_counts or (completed, failed)
+        self._last_counts = (completed, failed)
+        values: dict[str, tuple[Any, str]] = {
+            "QueueBacklog": (stats.queue_backlog, "Count"),
+            "OldestQueuedAgeSeconds": (stats.oldest_queued_age_s, "Seconds"),
+            "DlqDepth": (stats.dlq_depth, "Count"),
+            "JobsCompleted": (completed - previous[0], "Count"),
+            "JobsFailed": (failed - previous[1], "Count"),
+            "BacklogPerInstance": (stats.queue_backlog / max(1, live_workers), "Count"),
+            "WorkerInFlight": (info.in_flight, "Count"),
+        }
+        if self._latencies_ms:
+            values["JobLatencyMs"] = (self._latencies_ms[:], "Milliseconds")
+            self._latencies_ms.clear()
+        sys.stdout.write(orjson.dumps(emf_document(self.settings, values)).decode() + "\n")
         sys.stdout.flush()
 
 
-def emf_document(settings: Settings, stats: QueueStats, info: WorkerInfo) -> dict[str, Any]:
+def emf_document(settings: Settings, values: dict[str, tuple[Any, str]]) -> dict[str, Any]:
     """The EMF JSON for one sample; CloudWatch turns it into metrics with no API call."""
-    values = {
-        "QueueBacklog": (stats.queue_backlog, "Count"),
-        "OldestQueuedAgeSeconds": (stats.oldest_queued_age_s, "Seconds"),
-        "DlqDepth": (stats.dlq_depth, "Count"),
-        "JobsCompleted": (stats.counters.get("completed", 0), "Count"),
-        "JobsFailed": (stats.counters.get("failed", 0), "Count"),
-        "WorkerInFlight": (info.in_flight, "Count"),
-    }
     return {
         "_aws": {
             "Timestamp": int(time.time() * 1000),

@@ -112,7 +112,8 @@ class Maintenance:
         )  # fmt: skip
         await self.broker.heartbeat(info, 3 * w.settings.heartbeat_interval_ms)
         if w.events.metrics_due():
-            w.events.emit_metrics(await self.broker.stats(), info)
+            live = len(await self.broker.workers())
+            w.events.emit_metrics(await self.broker.stats(), info, live)
 
     async def _listen_for_cancels(self) -> None:
         while True:
