@@ -23,7 +23,7 @@ from runtime.api.ratelimit import RateLimiter
 from runtime.api.routes import dev, dlq, health, jobs, metrics, system
 from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
-from runtime.errors import BrokerUnavailable
+from runtime.errors import BrokerUnavailable, InvalidRequest
 from runtime.tasks.registry import REGISTRY, Registry
 
 log = logging.getLogger("dtq.api")
@@ -33,7 +33,10 @@ def create_app(
     settings: Settings, broker: RedisBroker | None = None, registry: Registry = REGISTRY
 ) -> FastAPI:
     """The control-plane app; production refuses to start without API keys."""
-    api_keys = parse_keys(settings.api_keys)
+    try:
+        api_keys = parse_keys(settings.api_keys)
+    except InvalidRequest as exc:
+        raise SystemExit(f"invalid configuration:\n  API_KEYS: {exc}") from None
     if settings.is_production and not api_keys:
         raise SystemExit("ENVIRONMENT=production needs API_KEYS (see `python -m runtime.api.auth`)")
     docs = not settings.is_production
@@ -84,6 +87,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         bootstrapper.cancel()
+        # let a bootstrap cut off mid-command finish unwinding before its connection is closed
+        with contextlib.suppress(asyncio.CancelledError):
+            await bootstrapper
         await broker.close()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import sys
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from runtime.errors import InvalidRequest, TaskQueueError
 
 Role = Literal["admin", "submit", "read"]
 ROLES: tuple[Role, ...] = ("admin", "submit", "read")
+KEY_ENTRY = re.compile(r"sha256:[0-9a-fA-F]{64}:(admin|submit|read)(:[^:\s]+)?")
 
 
 class Unauthorized(TaskQueueError):
@@ -52,11 +54,13 @@ def parse_keys(config: str) -> list[ApiKey]:
     """Parse API_KEYS (`sha256:<hex>:<role>[:<tenant>]`, comma-separated)."""
     keys: list[ApiKey] = []
     for entry in filter(None, (e.strip() for e in config.split(","))):
-        parts = entry.split(":")
-        if len(parts) not in (3, 4) or parts[0] != "sha256" or parts[2] not in ROLES:
+        if not KEY_ENTRY.fullmatch(entry):
+            # a 64-hex digest, so a pasted secret or a truncated hash never becomes a dead key,
+            # and a non-empty tenant, so "tenant:" cannot quietly mean "every tenant"
             raise InvalidRequest(
-                f"API_KEYS entry {entry[:20]}… must be sha256:<hex>:<admin|submit|read>[:tenant]"
+                f"API_KEYS entry {entry[:12]}… must be sha256:<64 hex>:<admin|submit|read>[:tenant]"
             )
+        parts = entry.split(":")
         role: Role = parts[2]  # type: ignore[assignment]
         keys.append(ApiKey(bytes.fromhex(parts[1]), role, parts[3] if len(parts) == 4 else None))
     return keys

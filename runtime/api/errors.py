@@ -70,7 +70,12 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
          "type": err.get("type", "")}
         for err in exc.errors()
     ]  # fmt: skip
-    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request", "type": ""}
+    if first["type"] == "json_invalid":
+        # the loc holds a character offset, not a field: say so instead of "1: JSON decode error"
+        reason = (exc.errors()[0].get("ctx") or {}).get("error", "JSON decode error")
+        message = f"body is not valid JSON: {reason} at character {first['loc'][-1]}"
+        return error_response(422, "ValidationError", message, problems)
     where = ".".join(first["loc"][1:] or first["loc"]) or "body"
     return error_response(422, "ValidationError", f"{where}: {first['msg']}", problems)
 
@@ -78,9 +83,11 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
     """404/405/… from routing, in the same body shape."""
     assert isinstance(exc, StarletteHTTPException)
-    codes = {404: "NotFound", 405: "MethodNotAllowed", 401: "Unauthorized", 413: "PayloadTooLarge"}
+    codes = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
+             413: "PayloadTooLarge"}  # fmt: skip
     code = codes.get(exc.status_code, "HTTPError")
-    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

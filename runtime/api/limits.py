@@ -21,10 +21,12 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
             await self.app(scope, receive, send)
             return
-        limit = self.batch_limit_bytes if scope["path"].endswith("/batch") else self.limit_bytes
+        is_batch = scope["path"].endswith("/batch")
+        limit = self.batch_limit_bytes if is_batch else self.limit_bytes
+        setting = "MAX_BATCH_BYTES" if is_batch else "MAX_PAYLOAD_BYTES"
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _too_large(send, limit)
+            await _too_large(send, limit, setting)
             return
         chunks: list[bytes] = []
         size = 0
@@ -36,7 +38,7 @@ class BodyLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                await _too_large(send, limit)
+                await _too_large(send, limit, setting)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -63,10 +65,10 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(send: Send, limit: int, setting: str) -> None:
     body: dict[str, Any] = {"error": {
         "code": "PayloadTooLarge",
-        "message": f"request body is larger than {limit} bytes (MAX_PAYLOAD_BYTES)",
+        "message": f"request body is larger than {limit} bytes ({setting})",
         "details": {"limit_bytes": limit},
     }}  # fmt: skip
     raw = orjson.dumps(body)

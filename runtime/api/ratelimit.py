@@ -12,8 +12,10 @@ class RateLimited(TaskQueueError):
     """Raised when a key sends faster than its rate; retry_after_s says when to try again."""
 
     def __init__(self, retry_after_s: int) -> None:
-        super().__init__(f"rate limit exceeded; retry after {retry_after_s} s",
-                         details={"retry_after_s": retry_after_s})
+        super().__init__(
+            f"rate limit exceeded; retry after {retry_after_s} s",
+            details={"retry_after_s": retry_after_s},
+        )
         self.retry_after_s = retry_after_s
 
 

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from runtime.api.jsonbody import Payload
 from runtime.broker.protocol import Page, QueueStats, SeriesPoint, WorkerInfo
 from runtime.jobs import Attempt, Job, JobRequest, JobStatus
 from runtime.tasks.registry import TaskSpec
@@ -31,7 +32,7 @@ class JobCreate(Strict):
     """A job to enqueue. Omitted limits take the task's defaults, then the queue's."""
 
     task_type: str = Field(pattern=TASK_TYPE, examples=["echo"])
-    payload: dict[str, Any] = Field(default_factory=dict, examples=[{"hello": "world"}])
+    payload: Payload = Field(default_factory=dict, examples=[{"hello": "world"}])
     partition_key: str | None = Field(None, min_length=1, max_length=128)
     max_retries: int | None = Field(None, ge=0, le=100)
     timeout_s: float | None = Field(None, gt=0, le=86_400)
@@ -173,8 +174,12 @@ class TaskPublic(BaseModel):
     @classmethod
     def from_spec(cls, spec: TaskSpec) -> TaskPublic:
         """The wire form of a TaskSpec."""
-        return cls(name=spec.name, timeout_s=spec.timeout_s, max_retries=spec.max_retries,
-                   description=spec.description)
+        return cls(
+            name=spec.name,
+            timeout_s=spec.timeout_s,
+            max_retries=spec.max_retries,
+            description=spec.description,
+        )
 
 
 class TaskList(BaseModel):
@@ -283,7 +288,7 @@ class GenerateCreate(Strict):
     count: int = Field(100, ge=1, le=100_000)
     task_type: str = Field("synthetic", pattern=TASK_TYPE)
     partition_key_prefix: str | None = Field(None, max_length=64)
-    payload_template: dict[str, Any] = Field(default_factory=dict)
+    payload_template: Payload = Field(default_factory=dict)
 
 
 class GeneratePublic(BaseModel):

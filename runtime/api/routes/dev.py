@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from runtime.api.deps import BrokerDep, PrincipalDep, RegistryDep
+from runtime.api.jsonbody import JsonRoute
 from runtime.api.routes.jobs import check_task_types
 from runtime.api.schemas import GenerateCreate, GeneratePublic, JobCreate
 from runtime.jobs import JobRequest
 
-router = APIRouter(prefix="/dev", tags=["dev"])
+router = APIRouter(prefix="/dev", tags=["dev"], route_class=JsonRoute)
 BATCH = 1_000
 
 

@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from runtime.api.auth import Forbidden
 from runtime.api.deps import BrokerDep, PrincipalDep
+from runtime.api.jsonbody import JsonRoute
 from runtime.api.schemas import JobList, JobPage, JobPublic, Purged, ReplayCreate
 from runtime.errors import InvalidCursor
 from runtime.jobs import JOB_ID_PATTERN
 
-router = APIRouter(prefix="/dlq", tags=["dead letters"])
+router = APIRouter(prefix="/dlq", tags=["dead letters"], route_class=JsonRoute)
 
 
 @router.get("")
@@ -22,7 +24,7 @@ async def list_dead(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobPage:
     """Dead jobs newest first, each with its last error."""
-    if cursor is not None and not JOB_ID_PATTERN.match(cursor):
+    if cursor is not None and not JOB_ID_PATTERN.fullmatch(cursor):
         raise InvalidCursor("cursor is not one this API issued")
     return JobPage.from_page(await broker.list_dead(limit, cursor, principal.tenant))
 
@@ -31,7 +33,8 @@ async def list_dead(
 async def replay_many(body: ReplayCreate, broker: BrokerDep, principal: PrincipalDep) -> JobList:
     """Re-queue several dead jobs with their attempts reset."""
     principal.require("admin", "submit")
-    jobs = await broker.replay(body.ids, tenant=principal.tenant)
+    ids = list(dict.fromkeys(body.ids))  # a repeated id would find its job already replayed
+    jobs = await broker.replay(ids, tenant=principal.tenant)
     return JobList(items=[JobPublic.from_job(j) for j in jobs])
 
 
@@ -45,6 +48,8 @@ async def replay_one(job_id: str, broker: BrokerDep, principal: PrincipalDep) ->
 
 @router.delete("")
 async def purge(broker: BrokerDep, principal: PrincipalDep) -> Purged:
-    """Delete every dead job (admin only)."""
+    """Delete every dead job (admin keys without a tenant only: the purge spans all tenants)."""
     principal.require("admin")
+    if principal.tenant is not None:
+        raise Forbidden("a tenant's key may not purge the dead-letter queue of every tenant")
     return Purged(purged=await broker.purge_dead())

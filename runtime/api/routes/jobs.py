@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from runtime.api.deps import BrokerDep, PrincipalDep, RegistryDep, SettingsDep
+from runtime.api.jsonbody import JsonRoute
 from runtime.api.schemas import BatchCreate, JobCreate, JobDetail, JobList, JobPage, JobPublic
 from runtime.broker.protocol import JobFilter
 from runtime.errors import InvalidCursor, InvalidRequest, UnknownTaskType
 from runtime.jobs import JOB_ID_PATTERN, JobStatus
 from runtime.tasks.registry import Registry
 
-router = APIRouter(prefix="/jobs", tags=["jobs"])
+router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=JsonRoute)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -31,7 +32,7 @@ def check_task_types(registry: Registry, jobs: list[JobCreate]) -> None:
 
 def check_idempotency_key(key: str | None) -> None:
     """Idempotency keys are 1–200 printable ASCII characters without spaces."""
-    if key is not None and not IDEMPOTENCY_KEY.match(key):
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
         raise InvalidRequest("Idempotency-Key must be 1-200 printable ASCII characters, no spaces")
 
 
@@ -84,7 +85,7 @@ async def list_jobs(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobPage:
     """Jobs newest first, filtered; follow next_cursor for the next page."""
-    if cursor is not None and not JOB_ID_PATTERN.match(cursor):
+    if cursor is not None and not JOB_ID_PATTERN.fullmatch(cursor):
         raise InvalidCursor("cursor is not one this API issued")
     flt = JobFilter(status, task_type, partition_key, principal.tenant)
     return JobPage.from_page(await broker.list_jobs(flt, limit, cursor))

@@ -34,8 +34,9 @@ async def metrics(broker: BrokerDep, principal: PrincipalDep) -> MetricsPublic:
 @router.get("/prometheus", response_class=PlainTextResponse)
 async def prometheus(broker: BrokerDep, principal: PrincipalDep) -> PlainTextResponse:
     """The same figures in Prometheus text exposition format."""
-    return PlainTextResponse(render_prometheus(await broker.stats()),
-                             media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(
+        render_prometheus(await broker.stats()), media_type="text/plain; version=0.0.4"
+    )
 
 
 @router.get("/timeseries")
@@ -46,8 +47,9 @@ async def timeseries(
 ) -> SeriesPublic:
     """Created/completed/failed per 10 s bucket and average wait and run times."""
     points = await broker.series(window_s)
-    return SeriesPublic(bucket_s=BUCKET_MS // 1000,
-                        points=[SeriesPointPublic.from_point(p) for p in points])
+    return SeriesPublic(
+        bucket_s=BUCKET_MS // 1000, points=[SeriesPointPublic.from_point(p) for p in points]
+    )
 
 
 def render_prometheus(stats: QueueStats) -> str:
@@ -57,13 +59,18 @@ def render_prometheus(stats: QueueStats) -> str:
     gauges = {
         "dtq_dlq_depth": ("Dead jobs waiting in the dead-letter stream.", stats.dlq_depth),
         "dtq_queue_backlog": ("Jobs queued and not yet started.", stats.queue_backlog),
-        "dtq_oldest_queued_age_seconds": ("Age of the oldest undelivered job.",
-                                          stats.oldest_queued_age_s),
+        "dtq_oldest_queued_age_seconds": (
+            "Age of the oldest undelivered job.",
+            stats.oldest_queued_age_s,
+        ),
     }
     for name, (help_text, value) in gauges.items():
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value}"]
     for key, help_text in COUNTERS.items():
         name = f"dtq_jobs_{key}_total"
-        lines += [f"# HELP {name} {help_text}.", f"# TYPE {name} counter",
-                  f"{name} {stats.counters.get(key, 0)}"]
+        lines += [
+            f"# HELP {name} {help_text}.",
+            f"# TYPE {name} counter",
+            f"{name} {stats.counters.get(key, 0)}",
+        ]
     return "\n".join(lines) + "\n"
