@@ -23,7 +23,7 @@ export function JobPage() {
   const cancel = useMutation({
     mutationFn: () => cancelJob(id),
     onSuccess: (updated) => {
-      queryClient.setQueryData<JobDetail>(queryKeys.job(id), (old) => (old ? { ...old, ...updated } : old));
+      queryClient.setQueryData<JobDetail>(queryKeys.job(id), (old) => (old ? { ...old, ...updated, history: old.history } : old));
       void queryClient.invalidateQueries({ queryKey: queryKeys.all });
       setConfirming(false);
     },

@@ -2,6 +2,7 @@ import type { ReactElement } from "react";
 import { render } from "@testing-library/react";
 import { MemoryRouter } from "react-router";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import type { Job } from "../api/types";
 
 /** Render inside a router and a fresh QueryClient that never retries, as the app would. */
 export function renderWithProviders(ui: ReactElement, { route = "/" }: { route?: string } = {}) {
@@ -15,12 +16,12 @@ export function renderWithProviders(ui: ReactElement, { route = "/" }: { route?:
 }
 
 /** A Job as the API returns it, with overrides. */
-export function makeJob(overrides: Record<string, unknown> = {}) {
+export function makeJob(overrides: Partial<Job> = {}): Job {
   return {
     id: "0b5f9c1e-7a4d-4c35-9a51-2f1f5e0b1c2d",
     task_type: "echo",
     payload: { message: "hi" },
-    status: "queued" as const,
+    status: "queued",
     attempts: 0,
     max_retries: 3,
     partition_key: null,
