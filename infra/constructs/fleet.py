@@ -121,7 +121,7 @@ class Fleet(Construct):
         self.launch_template = ec2.LaunchTemplate(
             self,
             "LaunchTemplate",
-            machine_image=_machine_image(config),
+            machine_image=machine_image(config),
             instance_type=ec2.InstanceType(config.instance_type),
             role=self.role,
             security_group=self.security_group,
@@ -199,7 +199,8 @@ def _acknowledge_role(role: iam.Role) -> None:
         cdk.Validations.of(role).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
 
 
-def _machine_image(config: EnvironmentConfig) -> ec2.IMachineImage:
+def machine_image(config: EnvironmentConfig) -> ec2.IMachineImage:
+    """The pinned AMI when the config names one, else the latest AL2023 (resolved at deploy)."""
     if config.ami_id:
         return ec2.MachineImage.generic_linux({config.region: config.ami_id})
     return ec2.MachineImage.latest_amazon_linux2023(cached_in_context=False)

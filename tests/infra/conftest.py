@@ -60,6 +60,12 @@ class Synthesized:
             if Path(f["Filename"]).name == name
         ]
 
+    def close(self) -> None:
+        """Stop cfn-lint if no test asked for its findings, and close its pipes."""
+        if self._findings is None:
+            self._lint.kill()
+            self._lint.communicate()
+
     def template_path(self, stack_name: str) -> Path:
         """Where the stack's template was written."""
         return self.outdir / f"{stack_name}.template.json"
@@ -92,7 +98,9 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
             os.environ.pop("CDK_DOCKER", None)
         else:
             os.environ["CDK_DOCKER"] = saved
-    return Synthesized(outdir)
+    synthesized = Synthesized(outdir)
+    yield synthesized
+    synthesized.close()
 
 
 @pytest.fixture(scope="session")
