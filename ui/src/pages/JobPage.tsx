@@ -91,6 +91,7 @@ export function JobPage() {
         open={confirming}
         title="Cancel this job?"
         confirmLabel="Cancel job"
+        cancelLabel="Keep job"
         danger
         busy={cancel.isPending}
         onConfirm={() => cancel.mutate()}

@@ -5,14 +5,16 @@ interface ConfirmDialogProps {
   title: string;
   children?: ReactNode;
   confirmLabel: string;
+  /** Label of the button that backs out (default "Cancel"). */
+  cancelLabel?: string;
   danger?: boolean;
   busy?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
 }
 
-/** A modal question with Cancel/Confirm; Escape or the backdrop cancels, focus starts on Cancel. */
-export function ConfirmDialog({ open, title, children, confirmLabel, danger = false, busy = false, onConfirm, onCancel }: ConfirmDialogProps) {
+/** A modal question with back-out/confirm buttons; Escape or the backdrop backs out, focus starts there. */
+export function ConfirmDialog({ open, title, children, confirmLabel, cancelLabel = "Cancel", danger = false, busy = false, onConfirm, onCancel }: ConfirmDialogProps) {
   const titleId = useId();
   const cancelRef = useRef<HTMLButtonElement>(null);
   const panelRef = useRef<HTMLDivElement>(null);
@@ -40,7 +42,7 @@ export function ConfirmDialog({ open, title, children, confirmLabel, danger = fa
         <div className="modal-body">{children}</div>
         <div className="modal-actions">
           <button type="button" className="btn" ref={cancelRef} onClick={onCancel} disabled={busy}>
-            Cancel
+            {cancelLabel}
           </button>
           <button type="button" className={`btn ${danger ? "danger" : "primary"}`} onClick={onConfirm} disabled={busy}>
             {busy ? "Working…" : confirmLabel}
