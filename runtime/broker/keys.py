@@ -13,17 +13,18 @@ GROUP = "workers"  # the one consumer group every worker joins
 
 
 class QueueKeys(NamedTuple):
-    """The keys of one shard, in the order every Lua script receives them as KEYS[1..9]."""
+    """The keys of one shard, in the order every Lua script receives them as KEYS[1..10]."""
 
     stream: str  # job stream: one entry per runnable job (deleted when acked)
     dead: str  # dead-letter stream: one entry per dead job
-    delayed: str  # ZSET job id → due ms: scheduled and retrying jobs
+    delayed: str  # ZSET job id → due ms: scheduled jobs (created with delay_ms)
     expiry: str  # ZSET job id → ms when a finished job and its index entries are deleted
     stats: str  # HASH of counters: created, completed, failed, retried, dead, cancelled, stale
     job_prefix: str  # HASH per job: <job_prefix><id>
-    index_prefix: str  # lex ZSETs of job ids: <index_prefix>all and <index_prefix><status>
+    index_prefix: str  # lex ZSETs of ids: <index_prefix>all, and per terminal status
     idempotency_prefix: str  # STRING per key: <idempotency_prefix><tenant>:<key> → "id|digest"
     series_prefix: str  # HASH per 10 s bucket: <series_prefix><bucket> → created/completed/...
+    retries: str  # ZSET job id → due ms: jobs waiting for their next attempt (status retrying)
 
 
 class GlobalKeys(NamedTuple):
@@ -48,6 +49,7 @@ def queue_keys(prefix: str, stream_name: str, dlq_name: str, shard: int) -> Queu
         index_prefix=base + "idx:",
         idempotency_prefix=base + "idem:",
         series_prefix=base + "ts:",
+        retries=base + "retries",
     )
 
 

@@ -130,8 +130,10 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
     # --- listing --------------------------------------------------------------------------
     async def list_jobs(self, flt: JobFilter, limit: int, cursor: str | None) -> Page:
         """Jobs newest first across every shard, filtered; the cursor is the last id returned."""
-        index = flt.status.value if flt.status else "all"
-        filters = (flt.task_type or "", flt.partition_key or "", flt.tenant or "")
+        terminal = flt.status is not None and flt.status.is_terminal
+        index = flt.status.value if flt.status and terminal else "all"
+        status = flt.status.value if flt.status and not terminal else ""
+        filters = (flt.task_type or "", flt.partition_key or "", flt.tenant or "", status)
         return await self._merged_page(index, filters, limit, cursor)
 
     async def list_dead(self, limit: int, cursor: str | None, tenant: str | None) -> Page:
@@ -140,7 +142,7 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         return await self.list_jobs(filt, limit, cursor)
 
     async def _merged_page(
-        self, index: str, filters: tuple[str, str, str], limit: int, cursor: str | None
+        self, index: str, filters: tuple[str, str, str, str], limit: int, cursor: str | None
     ) -> Page:
         before = cursor or ""
         budget = max(limit * 20, 2_000)
@@ -201,19 +203,28 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
     async def _shard_stats(
         self, keys: QueueKeys
     ) -> tuple[dict[str, int], int, dict[str, str], int | None]:
+        terminal = [s for s in JobStatus if s.is_terminal]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for status in JobStatus:
+            for status in terminal:
                 pipe.zcard(index_key(keys, status.value))
+            pipe.zcard(keys.delayed)
+            pipe.zcard(keys.retries)
+            pipe.xlen(keys.stream)
+            pipe.xinfo_groups(keys.stream)
             pipe.xlen(keys.dead)
             pipe.hgetall(keys.stats)
-            pipe.xinfo_groups(keys.stream)
             out = await pipe.execute()
-        counts = {s.value: int(n) for s, n in zip(JobStatus, out, strict=False)}
-        groups = out[len(JobStatus) + 2]
-        last = next((g["last-delivered-id"] for g in groups if g["name"] == GROUP), "0-0")
+        counts = {s.value: int(n) for s, n in zip(terminal, out, strict=False)}
+        scheduled, retrying, length, groups, dead, stats = out[len(terminal) :]
+        group = next((g for g in groups if g["name"] == GROUP), {"pending": 0})
+        pending = int(group["pending"])
+        # the stream holds only live entries (acked ones are deleted): queued = not yet delivered
+        counts |= {"scheduled": int(scheduled), "retrying": int(retrying),
+                   "running": pending, "queued": max(0, int(length) - pending)}  # fmt: skip
+        last = group.get("last-delivered-id", "0-0")
         nxt = await self.redis.xrange(keys.stream, min=f"({last}", count=1)
         oldest = int(str(nxt[0][0]).split("-")[0]) if nxt else None
-        return counts, int(out[len(JobStatus)]), out[len(JobStatus) + 1], oldest
+        return counts, int(dead), stats, oldest
 
 
 def _pairs(flat: list[Any]) -> dict[str, str]:

@@ -108,7 +108,7 @@ class Scripts:
         index: str,
         before: str,
         limit: int,
-        filters: tuple[str, str, str],
+        filters: tuple[str, str, str, str],
         budget: int,
     ) -> list[Any]:
         """One page from an index: [frontier id or '', [[id, flat hash], ...]]."""

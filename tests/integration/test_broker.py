@@ -117,7 +117,7 @@ async def test_cancel_retrying_job_removes_it_from_the_retry_set(broker: RedisBr
     (d,) = await broker.read("c1", 10, 10)
     await broker.settle("c1", [Settlement(d.job_id, 1, Outcome.RETRY, "x", 60_000)])
     assert (await broker.cancel(c.job.id)).status is JobStatus.CANCELLED
-    assert await broker.redis.zcard(broker.shard_keys[0].delayed) == 0
+    assert await broker.redis.zcard(broker.shard_keys[0].retries) == 0
 
 
 async def test_cancel_running_sets_flag_and_failure_then_ends_cancelled(

@@ -20,12 +20,13 @@ local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
 if status == 'queued' then
   redis.call('XACK', KEYS[1], ARGV[2], f[2])
   redis.call('XDEL', KEYS[1], f[2])
+elseif status == 'retrying' then
+  redis.call('ZREM', KEYS[10], id)
 else
   redis.call('ZREM', KEYS[3], id)
 end
 redis.call('HSET', jk, 'status', 'cancelled', 'cancel', '1', 'finished', now, 'updated', now,
   'error', 'cancelled before it ran')
-redis.call('ZREM', KEYS[7] .. status, id)
 redis.call('ZADD', KEYS[7] .. 'cancelled', 0, id)
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[3]), id)
 redis.call('HINCRBY', KEYS[5], 'cancelled', 1)

@@ -1,5 +1,5 @@
 -- enqueue.lua: create jobs and make each runnable (stream entry) or scheduled (delayed ZSET).
--- KEYS: the shard's QueueKeys (stream dead delayed expiry stats job: idx: idem: ts:), see keys.py.
+-- KEYS: the shard's QueueKeys (stream dead delayed expiry stats job: idx: idem: ts: retries).
 -- ARGV[1] idempotency TTL s   ARGV[2] n jobs, then per job:
 --   id, idempotency key ('' = none), fingerprint, delay_ms, k, then k field/value pairs.
 -- Returns per job {code, id, created_ms}: 1 created, 2 replay of an earlier job (its id),
@@ -36,12 +36,10 @@ for j = 1, n do
       redis.call('HSET', jk, 'created', now, 'updated', now, 'status', 'scheduled',
         'due', now + delay, unpack(fields))
       redis.call('ZADD', KEYS[3], now + delay, id)
-      redis.call('ZADD', KEYS[7] .. 'scheduled', 0, id)
     else
       local entry = redis.call('XADD', KEYS[1], '*', 'id', id)
       redis.call('HSET', jk, 'created', now, 'updated', now, 'status', 'queued', 'entry', entry,
         'queued', now, unpack(fields))
-      redis.call('ZADD', KEYS[7] .. 'queued', 0, id)
     end
     redis.call('ZADD', KEYS[7] .. 'all', 0, id)
     created = created + 1

@@ -24,8 +24,6 @@ for _, p in ipairs(pending) do
       if f[1] == 'running' then
         redis.call('HDEL', jk, 'h:' .. f[4])
         redis.call('HINCRBY', jk, 'attempts', -1)
-        redis.call('ZREM', KEYS[7] .. 'running', id)
-        redis.call('ZADD', KEYS[7] .. 'queued', 0, id)
       end
       handed = handed + 1
     end

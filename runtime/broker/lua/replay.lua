@@ -19,7 +19,6 @@ for i = 2, #ARGV do
       'attempts', 0, 'deliveries', 0)
     redis.call('HDEL', jk, 'dlq', 'finished', 'cancel')
     redis.call('ZREM', KEYS[7] .. 'dead', id)
-    redis.call('ZADD', KEYS[7] .. 'queued', 0, id)
     redis.call('HINCRBY', KEYS[5], 'replayed', 1)
     out[#out + 1] = 1
   end

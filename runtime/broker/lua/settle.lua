@@ -35,8 +35,7 @@ for j = 1, tonumber(ARGV[4]) do
     local fields = {'status', status, 'updated', now, 'h:' .. attempt, cjson.encode(h)}
     redis.call('XACK', KEYS[1], group, f[4])
     redis.call('XDEL', KEYS[1], f[4])
-    redis.call('ZREM', KEYS[7] .. 'running', id)
-    redis.call('ZADD', KEYS[7] .. status, 0, id)
+    if outcome ~= 'r' then redis.call('ZADD', KEYS[7] .. status, 0, id) end
     run_ms = run_ms + now - tonumber(f[6] or now)
     if outcome == 's' then
       fields[7], fields[8], fields[9], fields[10] = 'result', value, 'finished', now
@@ -44,7 +43,7 @@ for j = 1, tonumber(ARGV[4]) do
       count.completed = count.completed + 1
     elseif outcome == 'r' then
       fields[7], fields[8], fields[9], fields[10] = 'error', value, 'due', now + delay
-      redis.call('ZADD', KEYS[3], now + delay, id)
+      redis.call('ZADD', KEYS[10], now + delay, id)
       count.failed = count.failed + 1
       count.retried = count.retried + 1
     elseif outcome == 'd' then

@@ -26,8 +26,6 @@ for j = 1, tonumber(ARGV[3]) do
       'attempts', attempt, 'deliveries', deliveries,
       'h:' .. attempt, '{"w":"' .. consumer .. '","s":' .. now .. '}')
     if attempt > 20 then redis.call('HDEL', jk, 'h:' .. (attempt - 20)) end
-    redis.call('ZREM', KEYS[7] .. 'queued', id)
-    redis.call('ZADD', KEYS[7] .. 'running', 0, id)
     out[j] = {entry, id, attempt, f[6], f[7], f[8], f[9], f[10] or '', deliveries, f[11] or '0'}
     wait_sum = wait_sum + now - tonumber(f[3] or now)
     started = started + 1
