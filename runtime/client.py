@@ -22,8 +22,8 @@ from typing import Any, Self, TypeVar
 from runtime.broker.protocol import JobFilter, Page
 from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
-from runtime.errors import UnknownTaskType
-from runtime.jobs import Job, JobRequest, JobStatus
+from runtime.errors import InvalidRequest, UnknownTaskType
+from runtime.jobs import MAX_PAYLOAD_DEPTH, Job, JobRequest, JobStatus, nesting_depth
 from runtime.tasks.registry import REGISTRY, Registry
 
 T = TypeVar("T")
@@ -51,6 +51,8 @@ class AsyncClient:
         await self.broker.close()
 
     def _prepare(self, request: JobRequest) -> JobRequest:
+        if nesting_depth(request.payload) > MAX_PAYLOAD_DEPTH:
+            raise InvalidRequest(f"payload nests deeper than {MAX_PAYLOAD_DEPTH} levels")
         if self.strict_task_types and self.registry.get(request.task_type) is None:
             raise UnknownTaskType(f"unknown task type {request.task_type!r}")
         return self.registry.resolve(request)

@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{20}-[0-9]{1,3}$")
+JOB_ID_PATTERN = re.compile(r"^[0-9a-f]{20}-[0-9]{1,3}\Z")
+MAX_PAYLOAD_DEPTH = 64  # orjson cannot write past 255 levels; a job's JSON wraps its payload
 
 
 class JobStatus(enum.StrEnum):
@@ -106,6 +107,21 @@ class Job:
     cancel_requested: bool = False
     tenant: str | None = None
     history: tuple[Attempt, ...] = ()
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply lists and objects nest in a JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def new_job_id(shard: int, now_ms: int | None = None) -> str:

@@ -10,6 +10,8 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator
 
+from runtime.jobs import MAX_PAYLOAD_DEPTH, nesting_depth
+
 
 class OrjsonRequest(Request):
     """A request whose JSON body orjson parses (its JSONDecodeError is json's, so FastAPI → 422)."""
@@ -32,24 +34,6 @@ class JsonRoute(APIRoute):
             return await handler(OrjsonRequest(request.scope, request.receive))
 
         return route
-
-
-MAX_PAYLOAD_DEPTH = 64  # orjson cannot write past 255 levels; a job's JSON wraps its payload
-
-
-def nesting_depth(value: Any) -> int:
-    """How deeply lists and objects nest in a JSON value (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        )
-        if children is not None:
-            deepest = max(deepest, depth + 1)
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def check_depth(payload: dict[str, Any]) -> dict[str, Any]:

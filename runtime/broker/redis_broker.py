@@ -162,7 +162,10 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
 
     # --- dead letters ---------------------------------------------------------------------
     async def replay(self, job_ids: Sequence[str], *, tenant: str | None = None) -> list[Job]:
-        """Re-queue dead jobs with attempts reset; all must exist and be dead."""
+        """Re-queue dead jobs with attempts reset; all must exist and be dead, or none moves."""
+        for job_id in job_ids:
+            if (await self.get(job_id, tenant=tenant)).status is not JobStatus.DEAD:
+                raise JobAlreadyFinished(f"job {job_id} is not dead; only dead jobs are replayed")
         for job_id in job_ids:
             async with translated_errors(self.redis):
                 (code,) = await self.scripts.replay(self.keys_of(job_id), [job_id], tenant or "")
