@@ -163,10 +163,12 @@ wait_ready() {
 }
 
 api_call() {
-  local key
+  local key headers=(-H 'Content-Type: application/json')
   key="$(api_key)"
-  curl -fsS --max-time 10 -H 'Content-Type: application/json' \
-    ${key:+-H "X-API-Key: ${key}"} "$@"
+  if [[ -n "${key}" ]]; then
+    headers+=(-H "X-API-Key: ${key}")
+  fi
+  curl -fsS --max-time 10 "${headers[@]}" "$@"
 }
 
 job_round_trip() {

@@ -1,0 +1,168 @@
+"""The CodeDeploy hooks run through lib.sh's seam: what the local rehearsal relies on."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+REVISION = Path(__file__).resolve().parents[2] / "infra" / "revision"
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dtq@sha256:" + "a" * 64
+SEAM_FUNCTIONS = (
+    "imds_get",
+    "read_secret",
+    "read_release_pointer",
+    "write_release_pointer",
+    "prepare_host",
+    "pull_image",
+    "write_secret_env",
+    "api_key",
+    "start_role",
+    "stop_role",
+)
+SEAM = "\n".join(f'{name}() {{ echo "{name} $*" >>"$CALLS"; }}' for name in SEAM_FUNCTIONS) + (
+    '\napi_key() { echo "probe-key"; }\n'
+)
+
+
+@pytest.fixture
+def revision(tmp_path: Path) -> Path:
+    """A copy of infra/revision as the release CLI bundles it, with its release.env."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(REVISION, bundle)
+    (bundle / "release.env").write_text(f"IMAGE={IMAGE}\n")
+    (tmp_path / "seam.sh").write_text(SEAM)
+    return bundle
+
+
+def run_hook(revision: Path, hook: str, **env: str) -> tuple[int, list[str]]:
+    """Run hooks/<hook> with the recording seam; returns the exit code and the seam calls."""
+    calls = revision.parent / "calls.log"
+    calls.unlink(missing_ok=True)
+    environment = {
+        "PATH": os.environ["PATH"],
+        "DTQ_HOOK_SEAM": str(revision.parent / "seam.sh"),
+        "DTQ_CONFIG_DIR": str(revision.parent / "no-config"),
+        "CALLS": str(calls),
+        **env,
+    }
+    result = subprocess.run(
+        ["bash", str(revision / "hooks" / hook)], env=environment, capture_output=True, timeout=30
+    )
+    return result.returncode, calls.read_text().splitlines() if calls.exists() else []
+
+
+def test_lib_documents_and_defines_every_seam_function() -> None:
+    lib = (REVISION / "hooks" / "lib.sh").read_text()
+    header = lib.split("\n\n", 1)[0]
+    for name in SEAM_FUNCTIONS:
+        assert f"\n{name}() {{" in lib, name
+        assert name in header, name
+    assert lib.rstrip().endswith('source "${DTQ_HOOK_SEAM}"\nfi')
+
+
+def test_every_hook_is_strict_and_sources_lib() -> None:
+    for hook in sorted((REVISION / "hooks").glob("*.sh")):
+        if hook.name == "lib.sh":
+            continue
+        text = hook.read_text()
+        assert "set -euo pipefail" in text, hook.name
+        assert 'source "$(dirname "$0")/lib.sh"' in text, hook.name
+
+
+def test_application_stop_drains_the_worker_then_the_api(revision: Path) -> None:
+    code, calls = run_hook(revision, "application_stop.sh")
+    assert code == 0
+    assert calls == ["stop_role worker", "stop_role api"]
+
+
+def test_install_and_start_use_the_revision_image(revision: Path) -> None:
+    assert run_hook(revision, "before_install.sh") == (0, ["prepare_host "])
+    assert run_hook(revision, "after_install.sh") == (
+        0,
+        [f"pull_image {IMAGE}", "write_secret_env "],
+    )
+    code, calls = run_hook(revision, "application_start.sh")
+    assert code == 0
+    assert calls == [f"start_role api {IMAGE}", f"start_role worker {IMAGE}"]
+
+
+class FakeApi(BaseHTTPRequestHandler):
+    """Just enough of the DTQ API for ValidateService: readiness, POST /jobs, GET /jobs/{id}."""
+
+    final_status = "succeeded"
+    polls = 0
+    keys: ClassVar[list[str | None]] = []
+
+    def _reply(self, status: int, body: dict[str, str]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        """Readiness and job status (queued once, then the final status)."""
+        if self.path == "/health/ready":
+            self._reply(200, {"status": "ready"})
+            return
+        FakeApi.keys.append(self.headers.get("X-API-Key"))
+        FakeApi.polls += 1
+        self._reply(
+            200, {"id": "j1", "status": "queued" if FakeApi.polls == 1 else self.final_status}
+        )
+
+    def do_POST(self) -> None:
+        """Accept the probe job."""
+        FakeApi.keys.append(self.headers.get("X-API-Key"))
+        self._reply(201, {"id": "j1", "status": "queued"})
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def fake_api() -> Iterator[str]:
+    """The fake API on a free loopback port."""
+    FakeApi.polls, FakeApi.keys, FakeApi.final_status = 0, [], "succeeded"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_validate_service_round_trips_a_job_then_moves_the_pointer(
+    revision: Path, fake_api: str
+) -> None:
+    code, calls = run_hook(revision, "validate_service.sh", DTQ_API_URL=fake_api)
+    assert code == 0
+    assert calls == [f"write_release_pointer {IMAGE}"]
+    assert set(FakeApi.keys) == {"probe-key"}
+
+
+def test_validate_service_fails_without_moving_the_pointer_when_the_job_dies(
+    revision: Path, fake_api: str
+) -> None:
+    FakeApi.final_status = "dead"
+    code, calls = run_hook(revision, "validate_service.sh", DTQ_API_URL=fake_api)
+    assert code != 0
+    assert calls == []
+
+
+def test_validate_service_fails_when_the_api_never_gets_ready(revision: Path) -> None:
+    code, calls = run_hook(
+        revision, "validate_service.sh", DTQ_API_URL="http://127.0.0.1:9", DTQ_READY_TIMEOUT_S="1"
+    )
+    assert code != 0
+    assert calls == []
