@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from runtime.api.auth import ANONYMOUS_ADMIN, Principal, authenticate
 from runtime.broker.redis_broker import RedisBroker
@@ -12,34 +12,32 @@ from runtime.config import Settings
 from runtime.tasks.registry import Registry
 
 
-def get_broker(request: Request) -> RedisBroker:
+async def get_broker(request: Request) -> RedisBroker:
     """The process's broker, created in the app's lifespan."""
     broker: RedisBroker = request.app.state.broker
     return broker
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     """The task registry (for validating task types)."""
     registry: Registry = request.app.state.registry
     return registry
 
 
-def get_principal(
-    request: Request,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Principal:
+async def get_principal(request: Request) -> Principal:
     """Who calls: from `Authorization: Bearer <key>` or `X-API-Key`; admin when auth is off."""
     keys = request.app.state.api_keys
     if not keys:
         return ANONYMOUS_ADMIN
-    presented = x_api_key
+    # headers read directly rather than as Header() parameters: this runs on every request
+    authorization = request.headers.get("authorization")
+    presented = request.headers.get("x-api-key")
     if authorization and authorization.lower().startswith("bearer "):
         presented = authorization[7:].strip()
     principal = authenticate(keys, presented)
