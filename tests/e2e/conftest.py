@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -33,6 +34,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 READY_TIMEOUT_S = 45.0
 STOP_TIMEOUT_S = 15.0
+E2E_API_KEY = "e2e-operator-key"
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 DOC_SCREENSHOTS = ROOT / "docs" / "screenshots"
 
@@ -72,12 +74,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_stack(data_dir: Path) -> Stack:
+def start_stack(data_dir: Path, extra_env: dict[str, str] | None = None) -> Stack:
     """Start the local stack like `make run` and wait until /health/ready answers 200."""
     if not (ROOT / "ui" / "dist" / "index.html").exists():
         pytest.fail("ui/dist is missing: run `make ui-build` before the browser tests")
     port = free_port()
-    env = {**os.environ, "PORT": str(port), "DTQ_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "PORT": str(port), "DTQ_DATA_DIR": str(data_dir), **(extra_env or {})}
     log_path = data_dir / "stack.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -119,6 +121,18 @@ def own_stack() -> Iterator[Stack]:
     """A stack for a test that stops it on purpose."""
     with tempfile.TemporaryDirectory(prefix="dtq-e2e-own-") as tmp:
         running = start_stack(Path(tmp))
+        try:
+            yield running
+        finally:
+            running.stop()
+
+
+@pytest.fixture
+def keyed_stack() -> Iterator[Stack]:
+    """A stack that demands the API key E2E_API_KEY (admin role)."""
+    digest = hashlib.sha256(E2E_API_KEY.encode()).hexdigest()
+    with tempfile.TemporaryDirectory(prefix="dtq-e2e-keyed-") as tmp:
+        running = start_stack(Path(tmp), {"API_KEYS": f"sha256:{digest}:admin"})
         try:
             yield running
         finally:

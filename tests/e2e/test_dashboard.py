@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import PHONE, Stack, save_screenshot
+from tests.e2e.conftest import E2E_API_KEY, PHONE, Stack, save_screenshot
 
-pytestmark = pytest.mark.slow
+# a stack start plus a browser scenario: longer than the suite-wide per-test timeout allows
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 SETTLE_TIMEOUT_MS = 20_000
 
@@ -201,3 +202,18 @@ def test_error_state_shows_when_the_api_stops(page: Page, own_stack: Stack) -> N
         "API unreachable", timeout=SETTLE_TIMEOUT_MS
     )
     save_screenshot(page, "error-unreachable")
+
+
+def test_api_key_is_asked_for_and_remembered(page: Page, keyed_stack: Stack) -> None:
+    page.goto(f"{keyed_stack.base_url}/#/")
+    alert = page.get_by_role("alert").filter(has_text="API key required").first
+    expect(alert).to_be_visible()
+    save_screenshot(page, "api-key")
+
+    alert.get_by_label("API key").fill(E2E_API_KEY)
+    alert.get_by_role("button", name="Save key").click()
+    expect(page.get_by_test_id("stat-backlog")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+    page.reload()
+    expect(page.get_by_test_id("stat-backlog")).to_be_visible()

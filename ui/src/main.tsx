@@ -1,14 +1,8 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
-import { HashRouter, Route, Routes } from "react-router";
+import { HashRouter } from "react-router";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { Layout } from "./components/Layout/Layout";
-import { OverviewPage } from "./pages/OverviewPage";
-import { JobsPage } from "./pages/JobsPage";
-import { JobPage } from "./pages/JobPage";
-import { DeadLettersPage } from "./pages/DeadLettersPage";
-import { NewJobPage } from "./pages/NewJobPage";
-import { NotFoundPage } from "./pages/NotFoundPage";
+import { App } from "./App";
 import { isRetryable } from "./lib/errors";
 import "./styles.css";
 
@@ -23,20 +17,12 @@ const queryClient = new QueryClient({
   },
 });
 
+// a hash router: the API owns the real paths (/jobs, /dlq, …) on this origin
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
       <HashRouter>
-        <Layout>
-          <Routes>
-            <Route path="/" element={<OverviewPage />} />
-            <Route path="/jobs" element={<JobsPage />} />
-            <Route path="/jobs/:id" element={<JobPage />} />
-            <Route path="/dead-letters" element={<DeadLettersPage />} />
-            <Route path="/new" element={<NewJobPage />} />
-            <Route path="*" element={<NotFoundPage />} />
-          </Routes>
-        </Layout>
+        <App />
       </HashRouter>
     </QueryClientProvider>
   </StrictMode>,

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { createJob, infoQuery, queryKeys, tasksQuery } from "../api/queries";
+import { createJob, generateJobs, infoQuery, queryKeys, tasksQuery } from "../api/queries";
 import { DevGenerator } from "../components/DevGenerator/DevGenerator";
 import { ErrorState } from "../components/ErrorState/ErrorState";
 import { Field } from "../components/Field/Field";
@@ -39,6 +39,11 @@ export function NewJobPage() {
       void queryClient.invalidateQueries({ queryKey: queryKeys.all });
       navigate(`/jobs/${encodeURIComponent(job.id)}`);
     },
+  });
+
+  const generate = useMutation({
+    mutationFn: generateJobs,
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.all }),
   });
 
   function update(key: keyof JobDraft, value: string) {
@@ -102,7 +107,9 @@ export function NewJobPage() {
           {create.error && <ErrorState error={create.error} inline />}
         </form>
       )}
-      {info.data?.dev_routes && tasks.data && <DevGenerator tasks={taskList} />}
+      {info.data?.dev_routes && tasks.data && (
+        <DevGenerator tasks={taskList} onGenerate={(request) => generate.mutate(request)} isPending={generate.isPending} result={generate.data} error={generate.error} />
+      )}
     </section>
   );
 }

@@ -30,10 +30,11 @@ export function OverviewPage() {
     <section className="page" aria-labelledby="overview-title">
       <div className="page-head">
         <h1 id="overview-title">Overview</h1>
-        <span className="muted small live-note">{firstError ? `last update ${formatClock(new Date(metrics.dataUpdatedAt).toISOString())}` : "live · every 2 s"}</span>
+        <span className="muted small live-note">{liveNote(Boolean(firstError), metrics.dataUpdatedAt)}</span>
       </div>
       {firstError && <ErrorState error={firstError} inline={m !== undefined} onRetry={() => void metrics.refetch()} />}
       {!m && metrics.isPending && <Loading label="Loading metrics…" />}
+      {(m || !firstError) && (
       <div className={`page${firstError ? " is-stale" : ""}`} aria-busy={metrics.isPending}>
       {m && (
         <>
@@ -87,6 +88,7 @@ export function OverviewPage() {
         {workers.data ? <WorkersTable workers={workerItems} nowMs={nowMs} /> : workers.isPending && <Loading />}
       </div>
       </div>
+      )}
     </section>
   );
 }
@@ -97,4 +99,10 @@ const CHART_WINDOWS_S = [120, 600, 1800, 3600] as const;
 function chartWindowS(value: string | null): number {
   const seconds = Number(value);
   return (CHART_WINDOWS_S as readonly number[]).includes(seconds) ? seconds : TIMESERIES_WINDOW_S;
+}
+
+/** "live", or when the numbers on screen were last fresh while the API is failing. */
+function liveNote(failing: boolean, updatedAtMs: number): string {
+  if (!failing) return "live · every 2 s";
+  return updatedAtMs > 0 ? `last update ${formatClock(new Date(updatedAtMs).toISOString())}` : "no data yet";
 }

@@ -1,17 +1,22 @@
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { generateJobs, queryKeys } from "../../api/queries";
-import type { Task } from "../../api/types";
+import type { GenerateJobs, GenerateJobsResult, Task } from "../../api/types";
 import { parseJsonObject } from "../../lib/json";
 import { parseOptionalNumber } from "../../lib/jobForm";
 import { shortId } from "../../lib/format";
 import { ErrorState } from "../ErrorState/ErrorState";
 import { Field } from "../Field/Field";
 
-/** Enqueue many jobs at once through /dev/generate-jobs (shown only when the API has dev routes). */
-export function DevGenerator({ tasks }: { tasks: readonly Task[] }) {
-  const queryClient = useQueryClient();
+interface DevGeneratorProps {
+  tasks: readonly Task[];
+  onGenerate: (request: GenerateJobs) => void;
+  isPending: boolean;
+  result: GenerateJobsResult | undefined;
+  error: unknown;
+}
+
+/** The form for /dev/generate-jobs: many jobs at once (the page shows it only with dev routes). */
+export function DevGenerator({ tasks, onGenerate, isPending, result, error }: DevGeneratorProps) {
   const [count, setCount] = useState("100");
   const [taskType, setTaskType] = useState("");
   const [prefix, setPrefix] = useState("");
@@ -19,22 +24,18 @@ export function DevGenerator({ tasks }: { tasks: readonly Task[] }) {
   const chosenType = taskType || (tasks.some((t) => t.name === "synthetic") ? "synthetic" : tasks[0]?.name) || "";
   const parsedCount = parseOptionalNumber(count, { integer: true, min: 1, max: 100_000 });
   const parsedTemplate = parseJsonObject(template);
-  const generate = useMutation({
-    mutationFn: () =>
-      generateJobs({
-        count: parsedCount as number,
-        task_type: chosenType,
-        partition_key_prefix: prefix.trim() || null,
-        payload_template: parsedTemplate.ok ? parsedTemplate.value : {},
-      }),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: queryKeys.all }),
-  });
   const countError = typeof parsedCount === "number" ? null : parsedCount === undefined ? "Required." : parsedCount;
   const invalid = countError !== null || !parsedTemplate.ok || chosenType === "";
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (!invalid) generate.mutate();
+    if (invalid || typeof parsedCount !== "number" || !parsedTemplate.ok) return;
+    onGenerate({
+      count: parsedCount,
+      task_type: chosenType,
+      partition_key_prefix: prefix.trim() || null,
+      payload_template: parsedTemplate.value,
+    });
   }
 
   return (
@@ -63,22 +64,22 @@ export function DevGenerator({ tasks }: { tasks: readonly Task[] }) {
         <textarea id="gen-template" rows={2} value={template} onChange={(e) => setTemplate(e.target.value)} spellCheck={false} className="mono" />
       </Field>
       <div className="form-actions">
-        <button type="submit" className="btn" disabled={invalid || generate.isPending}>
-          {generate.isPending ? "Generating…" : "Generate jobs"}
+        <button type="submit" className="btn" disabled={invalid || isPending}>
+          {isPending ? "Generating…" : "Generate jobs"}
         </button>
-        {generate.data && (
+        {result && (
           <span role="status" className="muted">
-            Queued {generate.data.count} jobs
-            {generate.data.ids.length > 0 && (
+            Queued {result.count} jobs
+            {result.ids.length > 0 && (
               <>
                 {" "}
-                · first: <Link to={`/jobs/${encodeURIComponent(generate.data.ids[0])}`}>{shortId(generate.data.ids[0])}</Link>
+                · first: <Link to={`/jobs/${encodeURIComponent(result.ids[0])}`}>{shortId(result.ids[0])}</Link>
               </>
             )}
           </span>
         )}
       </div>
-      {generate.error && <ErrorState error={generate.error} inline />}
+      {error !== null && error !== undefined && <ErrorState error={error} inline />}
     </form>
   );
 }

@@ -1,8 +1,8 @@
 import { useState, type ReactNode } from "react";
 import { NavLink } from "react-router";
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { infoQuery } from "../../api/queries";
+import { useQueryClient } from "@tanstack/react-query";
 import { getApiKey } from "../../api/client";
+import type { Info } from "../../api/types";
 import { describeError } from "../../lib/errors";
 import { ApiKeyForm } from "../ApiKeyForm/ApiKeyForm";
 
@@ -13,14 +13,21 @@ const NAV = [
   { to: "/new", label: "New job", end: false },
 ];
 
+interface LayoutProps {
+  /** The latest /info answer, if any. */
+  info: Info | undefined;
+  /** Why the last /info poll failed; null while the API answers. */
+  infoError: unknown;
+  children: ReactNode;
+}
+
 /** App chrome: brand, navigation, connection status, environment and the API key control. */
-export function Layout({ children }: { children: ReactNode }) {
-  const info = useQuery(infoQuery());
+export function Layout({ info, infoError, children }: LayoutProps) {
   const queryClient = useQueryClient();
   const [showKey, setShowKey] = useState(false);
-  const connection = info.isError ? describeError(info.error) : null;
-  const connectionLabel = connection ? connection.title : info.data ? "Connected" : "Connecting…";
-  const connectionClass = connection ? (connection.kind === "auth" ? "warn" : "down") : info.data ? "up" : "pending";
+  const connection = infoError ? describeError(infoError) : null;
+  const connectionLabel = connection ? connection.title : info ? "Connected" : "Connecting…";
+  const connectionClass = connection ? (connection.kind === "auth" ? "warn" : "down") : info ? "up" : "pending";
 
   return (
     <div className="app">
@@ -42,9 +49,9 @@ export function Layout({ children }: { children: ReactNode }) {
           ))}
         </nav>
         <div className="topbar-right">
-          {info.data && (
-            <span className={`env env-${info.data.environment}`} title={`DTQ ${info.data.version}`}>
-              {info.data.environment}
+          {info && (
+            <span className={`env env-${info.environment}`} title={`DTQ ${info.version}`}>
+              {info.environment}
             </span>
           )}
           <span className={`connection ${connectionClass}`} data-testid="connection" role="status">
