@@ -8,11 +8,14 @@ from infra.assembly import (
     OVERRIDABLE,
     add_environment,
     add_nag_checks,
+    load_cdk_context,
     select_environments,
     with_overrides,
 )
 
-app = cdk.App()
+# cdk.json's context as defaults: `python app.py` alone sees the same feature flags as the CLI
+# (context from the CLI still takes precedence).
+app = cdk.App(context=load_cdk_context())
 overrides = {key: app.node.try_get_context(key) for key in OVERRIDABLE}
 overrides["account"] = overrides["account"] or os.environ.get("CDK_DEFAULT_ACCOUNT")
 for config in select_environments(app.node.try_get_context("env")):

@@ -82,4 +82,4 @@ def _drop_redundant_depends_on(stack: cdk.Stack) -> None:
     handler = provider.node.find_child("Handler")
     role = provider.node.find_child("Role")
     if isinstance(handler, cdk.CfnResource) and isinstance(role, cdk.CfnResource):
-        handler.remove_dependency(role)
+        handler.remove_resource_dependency(role)
