@@ -1,0 +1,46 @@
+"""execute(): the life of one delivery test — run, load + nemesis, heal, drain, check, report."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from tests.chaos.report import Result, common_figures
+from tests.chaos.run import Config, Nemesis, Run, drain, load, open_run
+
+After = Callable[[Run, Result], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big a run is: `fast` in pytest, `ci` for make chaos, `long` for --long."""
+
+    name: str
+    scale: float  # multiplies durations and counts of the CI profile
+
+    def n(self, ci_value: float, minimum: float = 1) -> float:
+        return max(minimum, ci_value * self.scale)
+
+    @property
+    def fast(self) -> bool:
+        return self.name == "fast"
+
+
+FAST = Profile("fast", 0.1)
+CI = Profile("ci", 1.0)
+LONG = Profile("long", 3.0)
+PROFILES = {"fast": FAST, "ci": CI, "long": LONG}
+
+
+async def execute(
+    test_id: str, config: Config, nemesis: Nemesis | None = None, after: After | None = None
+) -> Result:
+    """Run `config` under `nemesis`, then compute the common figures and the test's own."""
+    result = Result(test_id)
+    async with open_run(config) as run:
+        await load(run, nemesis)
+        drain_s = await drain(run)
+        await common_figures(run, drain_s, result)
+        if after is not None:
+            await after(run, result)
+    return result
