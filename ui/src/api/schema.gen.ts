@@ -104,7 +104,7 @@ export interface paths {
         post?: never;
         /**
          * Purge
-         * @description Delete every dead job (admin only).
+         * @description Delete every dead job (admin keys without a tenant only: the purge spans all tenants).
          */
         delete: operations["purge_dlq_delete"];
         options?: never;
@@ -780,7 +780,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["JobPublic"];
+                };
             };
             /** @description Successful Response */
             201: {
@@ -947,15 +949,6 @@ export interface operations {
                     "application/json": components["schemas"]["Purged"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
         };
     };
     replay_many_dlq_replay_post: {
@@ -1040,15 +1033,6 @@ export interface operations {
                     "application/json": components["schemas"]["MetricsPublic"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
         };
     };
     prometheus_metrics_prometheus_get: {
@@ -1067,15 +1051,6 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -1129,15 +1104,6 @@ export interface operations {
                     "application/json": components["schemas"]["TaskList"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
         };
     };
     workers_workers_get: {
@@ -1158,15 +1124,6 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerList"];
                 };
             };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
         };
     };
     info_info_get: {
@@ -1185,15 +1142,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InfoPublic"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
