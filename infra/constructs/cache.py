@@ -116,18 +116,22 @@ class Cache(Construct):
             security_group_ids=[self.security_group.security_group_id],
             snapshot_retention_limit=config.cache_snapshot_retention_days,
             auto_minor_version_upgrade=True,
-            log_delivery_configurations=[
-                elasticache.CfnReplicationGroup.LogDeliveryConfigurationRequestProperty(
-                    destination_type="cloudwatch-logs",
-                    destination_details=elasticache.CfnReplicationGroup.DestinationDetailsProperty(
-                        cloud_watch_logs_details=elasticache.CfnReplicationGroup.CloudWatchLogsDestinationDetailsProperty(
-                            log_group=self.slow_log.log_group_name
-                        )
-                    ),
-                    log_format="json",
-                    log_type="slow-log",
+            log_delivery_configurations=[self._slow_log_delivery()],
+        )
+
+    def _slow_log_delivery(
+        self,
+    ) -> elasticache.CfnReplicationGroup.LogDeliveryConfigurationRequestProperty:
+        group = elasticache.CfnReplicationGroup
+        return group.LogDeliveryConfigurationRequestProperty(
+            destination_type="cloudwatch-logs",
+            destination_details=group.DestinationDetailsProperty(
+                cloud_watch_logs_details=group.CloudWatchLogsDestinationDetailsProperty(
+                    log_group=self.slow_log.log_group_name
                 )
-            ],
+            ),
+            log_format="json",
+            log_type="slow-log",
         )
 
     @property

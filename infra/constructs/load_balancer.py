@@ -8,7 +8,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.environments import EnvironmentConfig
+from infra.environments import EnvironmentConfig, Timeouts
 
 API_PORT = 8000
 HEALTH_CHECK_PATH = "/health/ready"
@@ -28,17 +28,7 @@ class LoadBalancer(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         timeouts = config.timeouts
-        self.logs_bucket = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # ALB log delivery supports SSE-S3 only
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(90))],
-            removal_policy=removal_policy,
-            auto_delete_objects=False,
-        )
+        self.logs_bucket = self._logs_bucket(removal_policy)
         self.alb = elbv2.ApplicationLoadBalancer(
             self,
             "Alb",
@@ -57,7 +47,25 @@ class LoadBalancer(Construct):
                 "80/443 from anywhere. Instances accept traffic only from this security group.",
             )
         )
-        self.target_group = elbv2.ApplicationTargetGroup(
+        self.target_group = self._target_group(vpc, timeouts)
+        self.is_https = config.certificate_arn is not None
+        self.listener = self._listeners(config.certificate_arn)
+
+    def _logs_bucket(self, removal_policy: cdk.RemovalPolicy) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # ALB log delivery supports SSE-S3 only
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(90))],
+            removal_policy=removal_policy,
+            auto_delete_objects=False,
+        )
+
+    def _target_group(self, vpc: ec2.IVpc, timeouts: Timeouts) -> elbv2.ApplicationTargetGroup:
+        return elbv2.ApplicationTargetGroup(
             self,
             "Api",
             vpc=vpc,
@@ -74,8 +82,6 @@ class LoadBalancer(Construct):
                 unhealthy_threshold_count=2,
             ),
         )
-        self.is_https = config.certificate_arn is not None
-        self.listener = self._listeners(config.certificate_arn)
 
     def _listeners(self, certificate_arn: str | None) -> elbv2.ApplicationListener:
         if certificate_arn is None:

@@ -173,6 +173,7 @@ class Monitoring(Construct):
         m = self.metrics
 
         def graph(title: str, *names: str) -> cw.GraphWidget:
+            """A third-of-a-row graph of the named metrics."""
             return cw.GraphWidget(title=title, left=[m[n] for n in names], width=8)
 
         return [

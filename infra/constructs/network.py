@@ -9,6 +9,14 @@ from constructs import Construct
 
 from infra.constructs.logs import retention
 
+SUBNET_TIERS = [
+    ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+    ec2.SubnetConfiguration(
+        name="app", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
+    ),
+    ec2.SubnetConfiguration(name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=26),
+]
+
 
 class Network(Construct):
     """VPC with flow logs; the fleet lives in `app` subnets, the cache in `data` subnets."""
@@ -37,17 +45,7 @@ class Network(Construct):
             ip_addresses=ec2.IpAddresses.cidr(cidr),
             availability_zones=list(availability_zones),
             nat_gateways=nat_gateways,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(
-                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
-                ),
-                ec2.SubnetConfiguration(
-                    name="app", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=20
-                ),
-                ec2.SubnetConfiguration(
-                    name="data", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=26
-                ),
-            ],
+            subnet_configuration=SUBNET_TIERS,
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
             },

@@ -46,22 +46,7 @@ class Release(Construct):
             directory=str(image_directory),
             platform=ecr_assets.Platform.LINUX_AMD64,
         )
-        self.bucket = s3.Bucket(
-            self,
-            "Revisions",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs_bucket,
-            server_access_logs_prefix="s3/revisions/",
-            lifecycle_rules=[
-                s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30)),
-                s3.LifecycleRule(expiration=cdk.Duration.days(365), prefix=REVISIONS_PREFIX),
-            ],
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        self.bucket = self._revisions_bucket(access_logs_bucket)
         self.built_image = ssm.StringParameter(
             self,
             "BuiltImage",
@@ -77,6 +62,24 @@ class Release(Construct):
             description="Bucket python -m infra.release uploads CodeDeploy revisions to",
         )
         self.pointer_name = release_parameter_name(env_name)
+
+    def _revisions_bucket(self, access_logs_bucket: s3.IBucket) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            "Revisions",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs_bucket,
+            server_access_logs_prefix="s3/revisions/",
+            lifecycle_rules=[
+                s3.LifecycleRule(noncurrent_version_expiration=cdk.Duration.days(30)),
+                s3.LifecycleRule(expiration=cdk.Duration.days(365), prefix=REVISIONS_PREFIX),
+            ],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
 
     def grant_instance(self, grantee: iam.IGrantable) -> None:
         """What an instance needs: pull the image, fetch revisions, read and move the pointer."""

@@ -33,68 +33,79 @@ class ServiceStack(cdk.Stack):
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        vpc, cache = stateful.network.vpc, stateful.cache
+        self.config = config
         policy = removal_policy(config)
-        alerts = Alerts(self, "Alerts", env_name=config.name, email=config.alarm_email)
-        logs = AppLogs(
+        self.alerts = Alerts(self, "Alerts", env_name=config.name, email=config.alarm_email)
+        self.logs = AppLogs(
             self,
             "Logs",
             env_name=config.name,
             retention_days=config.log_retention_days,
             removal_policy=policy,
         )
-        lb = LoadBalancer(self, "LoadBalancer", vpc=vpc, config=config, removal_policy=policy)
-        release = Release(
+        self.load_balancer = LoadBalancer(
+            self, "LoadBalancer", vpc=stateful.network.vpc, config=config, removal_policy=policy
+        )
+        self.release = Release(
             self,
             "Release",
             env_name=config.name,
             image_directory=image_directory,
-            access_logs_bucket=lb.logs_bucket,
+            access_logs_bucket=self.load_balancer.logs_bucket,
         )
+        self.fleet = self._fleet(stateful)
+        self._operations(stateful)
+        cdk.CfnOutput(self, "Url", value=self.load_balancer.url, description="UI and API URL")
+        cdk.CfnOutput(self, "BuiltImage", value=self.release.image.image_uri)
+
+    def _fleet(self, stateful: StatefulStack) -> Fleet:
         inputs = FleetInputs(
-            redis_url=cache.url,
-            redis_secret=cache.auth_secret,
+            redis_url=stateful.cache.url,
+            redis_secret=stateful.cache.auth_secret,
             api_keys_secret=stateful.api_keys,
-            logs=logs,
-            release=release,
-            target_group=lb.target_group,
-            notifications=alerts.topic,
+            logs=self.logs,
+            release=self.release,
+            target_group=self.load_balancer.target_group,
+            notifications=self.alerts.topic,
         )
         fleet = Fleet(
             self,
             "Fleet",
-            vpc=vpc,
+            vpc=stateful.network.vpc,
             subnets=stateful.network.app_subnets,
-            config=config,
+            config=self.config,
             inputs=inputs,
         )
-        cache.allow_from(fleet.security_group)
+        stateful.cache.allow_from(fleet.security_group)
+        return fleet
+
+    def _operations(self, stateful: StatefulStack) -> None:
+        """Deployment, monitoring and scaling of the fleet; alarms roll deployments back."""
+        lb, group = self.load_balancer, self.fleet.group
         deployment = Deployment(
             self,
             "Deployment",
-            env_name=config.name,
-            group=fleet.group,
+            env_name=self.config.name,
+            group=group,
             target_group=lb.target_group,
-            zone_by_zone=config.zone_by_zone_deploys,
+            zone_by_zone=self.config.zone_by_zone_deploys,
         )
         watched = Watched(
             alb=lb.alb,
             target_group=lb.target_group,
-            cache_cluster_ids=cache.member_cluster_ids,
-            auto_scaling_group_name=fleet.group.auto_scaling_group_name,
+            cache_cluster_ids=stateful.cache.member_cluster_ids,
+            auto_scaling_group_name=group.auto_scaling_group_name,
         )
         monitoring = Monitoring(
-            self, "Monitoring", config=config, watched=watched, topic=alerts.topic
+            self, "Monitoring", config=self.config, watched=watched, topic=self.alerts.topic
         )
         for alarm in monitoring.rollback_alarms:
             deployment.add_rollback_alarm(alarm)
         Scaling(
             self,
             "Scaling",
-            group=fleet.group,
-            cpu_target_percent=config.cpu_target_percent,
+            group=group,
+            cpu_target_percent=self.config.cpu_target_percent,
             backlog_metric=monitoring.backlog_per_instance,
-            backlog_per_instance_target=config.backlog_per_instance_target,
+            backlog_per_instance_target=self.config.backlog_per_instance_target,
         )
-        cdk.CfnOutput(self, "Url", value=lb.url, description="UI and API base URL")
-        cdk.CfnOutput(self, "BuiltImage", value=release.image.image_uri)

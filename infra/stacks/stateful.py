@@ -41,9 +41,14 @@ class StatefulStack(cdk.Stack):
             config=config,
             removal_policy=policy,
         )
+        self.api_keys = self._api_keys(config, policy)
+
+    def _api_keys(
+        self, config: EnvironmentConfig, policy: cdk.RemovalPolicy
+    ) -> secretsmanager.Secret:
         # {"keys": "<API_KEYS entries, comma-separated>", "probe": "<key ValidateService uses>"};
         # operators add their clients' entries (python -m runtime.api.auth) to "keys".
-        self.api_keys = secretsmanager.Secret(
+        api_keys = secretsmanager.Secret(
             self,
             "ApiKeys",
             description=f"DTQ {config.name} API_KEYS entries and the deployment probe key",
@@ -55,10 +60,11 @@ class StatefulStack(cdk.Stack):
             ),
             removal_policy=policy,
         )
-        cdk.Validations.of(self.api_keys).acknowledge(
+        cdk.Validations.of(api_keys).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-SMG4",
                 reason="API keys are rotated by operators adding a new entry and removing the "
                 "old one after clients moved; an automatic rotation would cut every client off.",
             )
         )
+        return api_keys

@@ -66,6 +66,7 @@ def agents(
     an instance that passed, may move the pointer first)."""
 
     def sleep(_: float) -> None:
+        """Instead of waiting: the agents finish the deployments."""
         if pointer:
             session.client("ssm").put_parameter(
                 Name=release_parameter_name(ENV), Value=pointer, Type="String", Overwrite=True
