@@ -28,8 +28,19 @@ BODY = json.dumps({"task_type": "noop", "payload": {"n": 1}}).encode()
 
 def start_uvicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     """One uvicorn process (uvloop + httptools, no access log); waits until it answers."""
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-           "--no-access-log", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -59,7 +70,9 @@ def run(args: argparse.Namespace) -> dict[str, float]:
             payload = request_bytes("/jobs", BODY)
             for _ in range(args.rounds):
                 for name in ("bare", "dtq"):
-                    r = asyncio.run(closed_loop(ports[name], payload, args.connections, args.seconds))
+                    r = asyncio.run(
+                        closed_loop(ports[name], payload, args.connections, args.seconds)
+                    )
                     if name == "dtq":
                         bad = sum(n for s, n in r.statuses.items() if s != 201)
                         if bad or r.errors:
@@ -73,9 +86,14 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                 p.wait(20)
             server.stop()
     dtq, bare = statistics.median(rps["dtq"]), statistics.median(rps["bare"])
-    return {"post_jobs_rps": round(dtq), "bare_rps": round(bare), "ratio": round(dtq / bare, 3),
-            "p50_ms": round(statistics.median(p50), 2), "p99_ms": round(statistics.median(p99), 2),
-            "connections": args.connections}
+    return {
+        "post_jobs_rps": round(dtq),
+        "bare_rps": round(bare),
+        "ratio": round(dtq / bare, 3),
+        "p50_ms": round(statistics.median(p50), 2),
+        "p99_ms": round(statistics.median(p99), 2),
+        "connections": args.connections,
+    }
 
 
 def main() -> None:
@@ -85,9 +103,14 @@ def main() -> None:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    figures = run(p.parse_args())
-    print(json.dumps(figures) if "--json" in sys.argv else
-          "HTTP " + " ".join(f"{k}={v}" for k, v in figures.items()), flush=True)
+    args = p.parse_args()
+    figures = run(args)
+    print(
+        json.dumps(figures)
+        if args.json
+        else "HTTP " + " ".join(f"{k}={v}" for k, v in figures.items()),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,10 @@ class LoadResult:
 
 def request_bytes(path: str, body: bytes, host: str = "127.0.0.1") -> bytes:
     """One POST request with a JSON body."""
-    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode() + body
 
 

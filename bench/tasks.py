@@ -19,3 +19,11 @@ async def peerbench_noop(payload: Any) -> None:
     if _redis is None:
         _redis = aioredis.Redis.from_url(os.environ["PEERBENCH_REDIS_URL"])
     await _redis.incr("peerbench:done")
+
+
+@task("bench.stamp", max_retries=0)
+async def stamp(payload: Any) -> float:
+    """Return the wall-clock time the handler started (for enqueue-to-start latency)."""
+    import time
+
+    return time.time()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import FrameType
@@ -49,6 +51,7 @@ def create_app(
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
+    app.openapi = functools.partial(_openapi_with_security, app)  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.broker = broker or RedisBroker(settings)
     app.state.registry = registry
@@ -78,10 +81,34 @@ def create_app(
     return app
 
 
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+               "description": "An API key (`python -m runtime.api.auth <role> [tenant]`)"},
+    "Bearer": {"type": "http", "scheme": "bearer", "description": "The same key as a bearer token"},
+}  # fmt: skip
+
+
+def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus how to authenticate: either scheme, on every route but /health.
+    (get_principal reads the headers itself, so the schemes are declared here, once.)"""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        for path, operations in schema["paths"].items():
+            if not path.startswith("/health/"):
+                for operation in operations.values():
+                    operation["security"] = [{"ApiKey": []}, {"Bearer": []}]
+    return app.openapi_schema or {}
+
+
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     broker: RedisBroker = app.state.broker
+    # bootstrap before serving when the server answers; otherwise keep trying in the background
+    # (readiness answers 503 until it succeeds, so no traffic arrives before)
     bootstrapper = asyncio.create_task(_bootstrap_until_up(broker))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.shield(bootstrapper), 2.0)
     _drain_on_sigterm(app)
     try:
         yield
@@ -107,8 +134,8 @@ def _drain_on_sigterm(app: FastAPI) -> None:
     """Answer /health/ready with 503 from SIGTERM on, then let the server shut down after
     API_DRAIN_DELAY_S, so a load balancer stops sending before connections close."""
     previous = signal.getsignal(signal.SIGTERM)
-    if not callable(previous):
-        return
+    if not callable(previous) or threading.current_thread() is not threading.main_thread():
+        return  # no server handler to wrap, or a server in a thread (signals are main-only)
     delay_s = app.state.settings.api_drain_delay_s
     loop = asyncio.get_running_loop()
 

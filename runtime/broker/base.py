@@ -11,7 +11,7 @@ from runtime.broker.connection import connect, translated_errors
 from runtime.broker.keys import GROUP, QueueKeys, global_keys, queue_keys
 from runtime.broker.scripts import Scripts
 from runtime.config import Settings
-from runtime.errors import EmptyBrokerDetected, JobNotFound
+from runtime.errors import BrokerUnavailable, EmptyBrokerDetected, JobNotFound
 from runtime.jobs import JobRequest, shard_for_key
 from runtime.jobs import shard_of_id as parse_shard
 
@@ -49,10 +49,13 @@ class BrokerBase:
             self._epoch = await self.redis.get(self.globals.epoch)
 
     async def check_epoch(self) -> None:
-        """Raise EmptyBrokerDetected when the server no longer holds the epoch we started with."""
+        """Raise EmptyBrokerDetected when the server no longer holds the epoch we started with
+        (and BrokerUnavailable before bootstrap() has recorded it)."""
+        if self._epoch is None:
+            raise BrokerUnavailable("starting: the queue's server has not been reached yet")
         async with translated_errors(self.redis):
             current = await self.redis.get(self.globals.epoch)
-        if self._epoch is not None and current != self._epoch:
+        if current != self._epoch:
             raise EmptyBrokerDetected(
                 "the queue's server came back without its data (epoch key missing or changed); "
                 "stopping so no job is silently forgotten"

@@ -22,6 +22,9 @@ from runtime.errors import (
 )
 from runtime.jobs import Job, JobRequest, JobStatus, decode_job, new_job_id
 
+# statuses with an index of their own; the others are found by scanning the 'all' index
+INDEXED = (JobStatus.DEAD, JobStatus.CANCELLED)
+
 
 class RedisBroker(QueriesMixin, WorkerSideMixin):
     """The queue on one Redis/Valkey server: SHARDS streams, job hashes, indexes, DLQ."""
@@ -130,9 +133,9 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
     # --- listing --------------------------------------------------------------------------
     async def list_jobs(self, flt: JobFilter, limit: int, cursor: str | None) -> Page:
         """Jobs newest first across every shard, filtered; the cursor is the last id returned."""
-        terminal = flt.status is not None and flt.status.is_terminal
-        index = flt.status.value if flt.status and terminal else "all"
-        status = flt.status.value if flt.status and not terminal else ""
+        indexed = flt.status in INDEXED
+        index = flt.status.value if flt.status and indexed else "all"
+        status = flt.status.value if flt.status and not indexed else ""
         filters = (flt.task_type or "", flt.partition_key or "", flt.tenant or "", status)
         return await self._merged_page(index, filters, limit, cursor)
 
@@ -206,10 +209,10 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
     async def _shard_stats(
         self, keys: QueueKeys
     ) -> tuple[dict[str, int], int, dict[str, str], int | None]:
-        terminal = [s for s in JobStatus if s.is_terminal]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for status in terminal:
+            for status in INDEXED:
                 pipe.zcard(index_key(keys, status.value))
+            pipe.zcard(keys.expiry)
             pipe.zcard(keys.delayed)
             pipe.zcard(keys.retries)
             pipe.xlen(keys.stream)
@@ -217,8 +220,10 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
             pipe.xlen(keys.dead)
             pipe.hgetall(keys.stats)
             out = await pipe.execute()
-        counts = {s.value: int(n) for s, n in zip(terminal, out, strict=False)}
-        scheduled, retrying, length, groups, dead, stats = out[len(terminal) :]
+        counts = {s.value: int(n) for s, n in zip(INDEXED, out, strict=False)}
+        expiring, scheduled, retrying, length, groups, dead, stats = out[len(INDEXED) :]
+        # finished jobs waiting for retention are the succeeded and the cancelled ones
+        counts["succeeded"] = max(0, int(expiring) - counts["cancelled"])
         group = next((g for g in groups if g["name"] == GROUP), {"pending": 0})
         pending = int(group["pending"])
         # the stream holds only live entries (acked ones are deleted): queued = not yet delivered

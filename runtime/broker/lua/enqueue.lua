@@ -39,7 +39,7 @@ for j = 1, n do
     else
       local entry = redis.call('XADD', KEYS[1], '*', 'id', id)
       redis.call('HSET', jk, 'created', now, 'updated', now, 'status', 'queued', 'entry', entry,
-        'queued', now, unpack(fields))
+        unpack(fields))
     end
     redis.call('ZADD', KEYS[7] .. 'all', 0, id)
     created = created + 1

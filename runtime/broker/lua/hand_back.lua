@@ -20,7 +20,7 @@ for _, p in ipairs(pending) do
     local f = redis.call('HMGET', jk, 'status', 'owner', 'entry', 'attempts')
     if f[3] == entry and (f[1] == 'queued' or (f[1] == 'running' and f[2] == consumer)) then
       local fresh = redis.call('XADD', KEYS[1], '*', 'id', id)
-      redis.call('HSET', jk, 'status', 'queued', 'entry', fresh, 'queued', now, 'updated', now)
+      redis.call('HSET', jk, 'status', 'queued', 'entry', fresh, 'updated', now)
       if f[1] == 'running' then
         redis.call('HDEL', jk, 'h:' .. f[4])
         redis.call('HINCRBY', jk, 'attempts', -1)

@@ -14,7 +14,7 @@ for _, zset in ipairs({KEYS[3], KEYS[10]}) do
     redis.call('ZREM', zset, id)
     if status == 'scheduled' or status == 'retrying' then
       local entry = redis.call('XADD', KEYS[1], '*', 'id', id)
-      redis.call('HSET', jk, 'status', 'queued', 'entry', entry, 'queued', now, 'updated', now)
+      redis.call('HSET', jk, 'status', 'queued', 'entry', entry, 'updated', now)
       redis.call('HDEL', jk, 'due')
       promoted = promoted + 1
     end

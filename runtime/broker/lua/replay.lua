@@ -15,7 +15,7 @@ for i = 2, #ARGV do
   else
     if f[2] then redis.call('XDEL', KEYS[2], f[2]) end
     local entry = redis.call('XADD', KEYS[1], '*', 'id', id)
-    redis.call('HSET', jk, 'status', 'queued', 'entry', entry, 'queued', now, 'updated', now,
+    redis.call('HSET', jk, 'status', 'queued', 'entry', entry, 'updated', now,
       'attempts', 0, 'deliveries', 0)
     redis.call('HDEL', jk, 'dlq', 'finished', 'cancel')
     redis.call('ZREM', KEYS[7] .. 'dead', id)

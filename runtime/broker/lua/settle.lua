@@ -35,7 +35,8 @@ for j = 1, tonumber(ARGV[4]) do
     local fields = {'status', status, 'updated', now, 'h:' .. attempt, cjson.encode(h)}
     redis.call('XACK', KEYS[1], group, f[4])
     redis.call('XDEL', KEYS[1], f[4])
-    if outcome ~= 'r' then redis.call('ZADD', KEYS[7] .. status, 0, id) end
+    -- dead and cancelled jobs have an index; succeeded ones are counted by the expiry ZSET
+    if outcome == 'd' or outcome == 'c' then redis.call('ZADD', KEYS[7] .. status, 0, id) end
     run_ms = run_ms + now - tonumber(f[6] or now)
     if outcome == 's' then
       fields[7], fields[8], fields[9], fields[10] = 'result', value, 'finished', now

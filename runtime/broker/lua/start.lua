@@ -13,21 +13,22 @@ local wait_sum, started = 0, 0
 for j = 1, tonumber(ARGV[3]) do
   local entry, id = ARGV[2 + 2 * j], ARGV[3 + 2 * j]
   local jk = KEYS[6] .. id
-  local f = redis.call('HMGET', jk, 'status', 'entry', 'queued', 'attempts', 'deliveries', 'type',
+  local f = redis.call('HMGET', jk, 'status', 'entry', 'attempts', 'deliveries', 'type',
     'payload', 'timeout_ms', 'max_retries', 'backoff', 'cancel')
   if f[1] ~= 'queued' or f[2] ~= entry then
     redis.call('XACK', KEYS[1], group, entry)
     redis.call('XDEL', KEYS[1], entry)
     out[j] = {entry, id, 0}
   else
-    local attempt = tonumber(f[4] or 0) + 1
-    local deliveries = tonumber(f[5] or 0) + 1
+    local attempt = tonumber(f[3] or 0) + 1
+    local deliveries = tonumber(f[4] or 0) + 1
     redis.call('HSET', jk, 'status', 'running', 'owner', consumer, 'started', now, 'updated', now,
       'attempts', attempt, 'deliveries', deliveries,
       'h:' .. attempt, '{"w":"' .. consumer .. '","s":' .. now .. '}')
     if attempt > 20 then redis.call('HDEL', jk, 'h:' .. (attempt - 20)) end
-    out[j] = {entry, id, attempt, f[6], f[7], f[8], f[9], f[10] or '', deliveries, f[11] or '0'}
-    wait_sum = wait_sum + now - tonumber(f[3] or now)
+    out[j] = {entry, id, attempt, f[5], f[6], f[7], f[8], f[9] or '', deliveries, f[10] or '0'}
+    -- a stream entry id starts with the ms it was added: the time the job became runnable
+    wait_sum = wait_sum + now - tonumber(string.match(entry, '^%d+'))
     started = started + 1
   end
 end
