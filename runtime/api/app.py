@@ -90,10 +90,15 @@ SECURITY_SCHEMES = {
 
 def _openapi_with_security(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document plus how to authenticate: either scheme, on every route but /health.
-    (get_principal reads the headers itself, so the schemes are declared here, once.)"""
+    (get_principal reads the headers itself, so the schemes are declared here, once.) The batch
+    size is this deployment's MAX_BATCH_SIZE, not the model's ceiling."""
     if app.openapi_schema is None:
         schema = FastAPI.openapi(app)
-        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        components = schema.setdefault("components", {})
+        components["securitySchemes"] = SECURITY_SCHEMES
+        batch = components.get("schemas", {}).get("BatchCreate", {}).get("properties", {})
+        if "jobs" in batch:
+            batch["jobs"]["maxItems"] = app.state.settings.max_batch_size
         for path, operations in schema["paths"].items():
             if not path.startswith("/health/"):
                 for operation in operations.values():

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from runtime.api.auth import Forbidden, Unauthorized
 from runtime.api.ratelimit import RateLimited
@@ -87,7 +88,21 @@ async def handle_http_error(request: Request, exc: Exception) -> JSONResponse:
              413: "PayloadTooLarge"}  # fmt: skip
     code = codes.get(exc.status_code, "HTTPError")
     headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route with this path; /jobs has two
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     return error_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path."""
+    routes = [
+        r for r in request.app.router.routes
+        if isinstance(r, Route) and r.methods and r.matches(request.scope)[0] != Match.NONE
+    ]  # fmt: skip
+    # a literal path wins over a template: /jobs/batch is POST only, not also GET /jobs/{job_id}
+    literal = [r for r in routes if r.path == request.url.path]
+    return sorted({m for r in literal or routes for m in r.methods or ()})
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

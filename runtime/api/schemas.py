@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from runtime.api.jsonbody import Payload
 from runtime.broker.protocol import Page, QueueStats, SeriesPoint, WorkerInfo
@@ -22,6 +22,18 @@ def iso(ms: int | None) -> str | None:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+def _json_number(value: Any) -> Any:
+    """Refuse what pydantic would coerce to a number: `true`/`false` and numeric strings."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+# for the numbers of request bodies: `false` or `"5"` is refused, `32.0` is the integer 32;
+# it goes after the constraints, or they drop out of the JSON schema
+NUMBER = BeforeValidator(_json_number)
+
+
 class Strict(BaseModel):
     """Base of request models: unknown fields are an error, not silently dropped."""
 
@@ -34,11 +46,11 @@ class JobCreate(Strict):
     task_type: str = Field(pattern=TASK_TYPE, examples=["echo"])
     payload: Payload = Field(default_factory=dict, examples=[{"hello": "world"}])
     partition_key: str | None = Field(None, min_length=1, max_length=128)
-    max_retries: int | None = Field(None, ge=0, le=100)
-    timeout_s: float | None = Field(None, gt=0, le=86_400)
-    delay_ms: int | None = Field(None, ge=0, le=30 * 86_400_000)
-    initial_backoff_ms: int | None = Field(None, ge=0, le=86_400_000)
-    max_backoff_ms: int | None = Field(None, ge=0, le=86_400_000)
+    max_retries: Annotated[int, Field(ge=0, le=100), NUMBER] | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=86_400), NUMBER] | None = None
+    delay_ms: Annotated[int, Field(ge=0, le=30 * 86_400_000), NUMBER] | None = None
+    initial_backoff_ms: Annotated[int, Field(ge=0, le=86_400_000), NUMBER] | None = None
+    max_backoff_ms: Annotated[int, Field(ge=0, le=86_400_000), NUMBER] | None = None
 
     def to_request(self, idempotency_key: str | None, tenant: str | None) -> JobRequest:
         """The domain request for this body."""
@@ -285,7 +297,7 @@ class InfoPublic(BaseModel):
 class GenerateCreate(Strict):
     """Ask the dev generator for `count` jobs."""
 
-    count: int = Field(100, ge=1, le=100_000)
+    count: Annotated[int, Field(ge=1, le=100_000), NUMBER] = 100
     task_type: str = Field("synthetic", pattern=TASK_TYPE)
     partition_key_prefix: str | None = Field(None, max_length=64)
     payload_template: Payload = Field(default_factory=dict)
@@ -310,6 +322,30 @@ class ErrorBody(BaseModel):
     """Every 4xx/5xx answer has this body."""
 
     error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request (e.g. a cursor this API did not issue)",
+    401: "No API key, or one that is not configured",
+    403: "The key's role or tenant may not do this",
+    404: "No such job (or another tenant's)",
+    409: "Conflict with the job's state or an earlier Idempotency-Key",
+    413: "Request body larger than MAX_PAYLOAD_BYTES / MAX_BATCH_BYTES",
+    422: "Invalid request: each invalid field with where it is and what is wrong",
+    429: "Rate limit of this key exceeded; see Retry-After",
+    503: "The queue's server is unreachable or out of memory; see Retry-After",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the one error body."""
+    return {s: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+def json_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The same, for routes whose own answers are not JSON (their errors still are)."""
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {s: {"description": ERROR_DESCRIPTIONS[s], "content": content} for s in statuses}
 
 
 class Health(BaseModel):

@@ -7,10 +7,15 @@ from fastapi import APIRouter
 from runtime.api.deps import BrokerDep, PrincipalDep, RegistryDep
 from runtime.api.jsonbody import JsonRoute
 from runtime.api.routes.jobs import check_task_types
-from runtime.api.schemas import GenerateCreate, GeneratePublic, JobCreate
+from runtime.api.schemas import GenerateCreate, GeneratePublic, JobCreate, errors
 from runtime.jobs import JobRequest
 
-router = APIRouter(prefix="/dev", tags=["dev"], route_class=JsonRoute)
+router = APIRouter(
+    prefix="/dev",
+    tags=["dev"],
+    route_class=JsonRoute,
+    responses=errors(401, 403, 413, 422, 429, 503),
+)
 BATCH = 1_000
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from runtime.api.deps import BrokerDep
-from runtime.api.schemas import ErrorBody, Health
+from runtime.api.schemas import Health, errors
 from runtime.errors import BrokerUnavailable
 
 router = APIRouter(prefix="/health", tags=["health"])
@@ -17,7 +17,7 @@ async def live() -> Health:
     return Health(status="ok")
 
 
-@router.get("/ready", responses={503: {"model": ErrorBody}})
+@router.get("/ready", responses=errors(503))
 async def ready(request: Request, broker: BrokerDep) -> Health:
     """200 when Redis answers with our data and the process is not draining; else 503."""
     if request.app.state.draining:

@@ -10,14 +10,28 @@ from fastapi.responses import ORJSONResponse
 
 from runtime.api.deps import BrokerDep, PrincipalDep, RegistryDep, SettingsDep
 from runtime.api.jsonbody import JsonRoute
-from runtime.api.schemas import BatchCreate, JobCreate, JobDetail, JobList, JobPage, JobPublic
+from runtime.api.schemas import (
+    BatchCreate,
+    JobCreate,
+    JobDetail,
+    JobList,
+    JobPage,
+    JobPublic,
+    errors,
+)
 from runtime.broker.protocol import JobFilter
 from runtime.errors import InvalidCursor, InvalidRequest, UnknownTaskType
 from runtime.jobs import JOB_ID_PATTERN, JobStatus
 from runtime.tasks.registry import Registry
 
-router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=JsonRoute)
+router = APIRouter(
+    prefix="/jobs", tags=["jobs"], route_class=JsonRoute, responses=errors(401, 422, 429, 503)
+)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+# the pattern is documented, not enforced by FastAPI: a cursor we did not issue is a 400, not a 422
+CURSOR = Query(
+    max_length=64, json_schema_extra={"pattern": JOB_ID_PATTERN.pattern.replace("\\Z", "$")}
+)
 
 
 def check_task_types(registry: Registry, jobs: list[JobCreate]) -> None:
@@ -41,14 +55,19 @@ def check_idempotency_key(key: str | None) -> None:
     "",
     status_code=201,
     response_model=JobPublic,
-    responses={200: {"model": JobPublic, "description": "replay of an earlier request"}},
+    responses={
+        200: {"model": JobPublic, "description": "replay of an earlier request"},
+        **errors(403, 409, 413),
+    },
 )
 async def create_job(
     body: JobCreate,
     broker: BrokerDep,
     registry: RegistryDep,
     principal: PrincipalDep,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: Annotated[
+        str | None, Header(json_schema_extra={"pattern": IDEMPOTENCY_KEY.pattern})
+    ] = None,
 ) -> ORJSONResponse:
     """Enqueue a job; repeating an Idempotency-Key returns the first job with 200."""
     principal.require("admin", "submit")
@@ -61,7 +80,7 @@ async def create_job(
     return ORJSONResponse(JobPublic.fields_of(created.job), status_code=status)
 
 
-@router.post("/batch", status_code=201)
+@router.post("/batch", status_code=201, responses=errors(403, 413))
 async def create_jobs(
     body: BatchCreate,
     broker: BrokerDep,
@@ -79,7 +98,7 @@ async def create_jobs(
     return JobList(items=[JobPublic.from_job(c.job) for c in created])
 
 
-@router.get("")
+@router.get("", responses=errors(400))
 async def list_jobs(
     broker: BrokerDep,
     principal: PrincipalDep,
@@ -87,7 +106,7 @@ async def list_jobs(
     task_type: Annotated[str | None, Query(max_length=128)] = None,
     partition_key: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, CURSOR] = None,
 ) -> JobPage:
     """Jobs newest first, filtered; follow next_cursor for the next page."""
     if cursor is not None and not JOB_ID_PATTERN.fullmatch(cursor):
@@ -96,13 +115,13 @@ async def list_jobs(
     return JobPage.from_page(await broker.list_jobs(flt, limit, cursor))
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=errors(404))
 async def get_job(job_id: str, broker: BrokerDep, principal: PrincipalDep) -> JobDetail:
     """One job with its last 20 attempts."""
     return JobDetail.from_job(await broker.get(job_id, tenant=principal.tenant))
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", responses=errors(403, 404, 409, 413))
 async def cancel_job(job_id: str, broker: BrokerDep, principal: PrincipalDep) -> JobPublic:
     """Cancel a job: at once if it waits, cooperatively if it runs (then cancel_requested)."""
     principal.require("admin", "submit")

@@ -8,11 +8,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
 from runtime.api.deps import BrokerDep, PrincipalDep
-from runtime.api.schemas import MetricsPublic, SeriesPointPublic, SeriesPublic
+from runtime.api.schemas import (
+    MetricsPublic,
+    SeriesPointPublic,
+    SeriesPublic,
+    errors,
+    json_errors,
+)
 from runtime.broker.protocol import QueueStats
 from runtime.broker.queries import BUCKET_MS
 
-router = APIRouter(prefix="/metrics", tags=["metrics"])
+router = APIRouter(prefix="/metrics", tags=["metrics"], responses=errors(401, 429, 503))
 
 COUNTERS = {
     "created": "Jobs created",
@@ -31,7 +37,7 @@ async def metrics(broker: BrokerDep, principal: PrincipalDep) -> MetricsPublic:
     return MetricsPublic.from_stats(await broker.stats())
 
 
-@router.get("/prometheus", response_class=PlainTextResponse)
+@router.get("/prometheus", response_class=PlainTextResponse, responses=json_errors(401, 429, 503))
 async def prometheus(broker: BrokerDep, principal: PrincipalDep) -> PlainTextResponse:
     """The same figures in Prometheus text exposition format."""
     return PlainTextResponse(
@@ -39,7 +45,7 @@ async def prometheus(broker: BrokerDep, principal: PrincipalDep) -> PlainTextRes
     )
 
 
-@router.get("/timeseries")
+@router.get("/timeseries", responses=errors(422))
 async def timeseries(
     broker: BrokerDep,
     principal: PrincipalDep,

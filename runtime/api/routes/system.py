@@ -7,9 +7,9 @@ import time
 from fastapi import APIRouter
 
 from runtime.api.deps import BrokerDep, PrincipalDep, RegistryDep, SettingsDep
-from runtime.api.schemas import InfoPublic, TaskList, TaskPublic, WorkerList, WorkerPublic
+from runtime.api.schemas import InfoPublic, TaskList, TaskPublic, WorkerList, WorkerPublic, errors
 
-router = APIRouter(tags=["system"])
+router = APIRouter(tags=["system"], responses=errors(401, 429))
 VERSION = "0.1.0"
 
 
@@ -19,7 +19,7 @@ async def tasks(registry: RegistryDep, principal: PrincipalDep) -> TaskList:
     return TaskList(items=[TaskPublic.from_spec(s) for s in registry.specs()])
 
 
-@router.get("/workers")
+@router.get("/workers", responses=errors(503))
 async def workers(broker: BrokerDep, principal: PrincipalDep) -> WorkerList:
     """Workers whose heartbeat is fresh, with in-flight and processed counts."""
     now_ms = int(time.time() * 1000)
