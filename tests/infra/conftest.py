@@ -3,68 +3,64 @@
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.assembly import build_app, stack_names
+from infra.assembly import REPO_ROOT as ROOT
+from infra.assembly import stack_names
 from infra.environments import ENVIRONMENTS
-from tests.infra.templates import TOOLS_BIN, TemplateJson
+from tests.infra.background import LINT_REPORT
+from tests.infra.templates import TemplateJson
 
 ENV_NAMES = tuple(ENVIRONMENTS)
 
 
-class Synthesized:
-    """The cloud assembly of the full app, with templates loaded on demand.
+TEMPLATE_FIXTURES = {"synthesized", "stateful", "service", "stateful_json", "service_json"}
+_background: dict[str, object] = {}
 
-    cfn-lint (one process for every template) starts as soon as the templates exist and runs
-    beside the other tests; lint_findings() waits for it.
-    """
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run template tests last and start the synthesis now, in a process of its own."""
+    needs_templates = [i for i in items if TEMPLATE_FIXTURES & set(getattr(i, "fixturenames", ()))]
+    if not needs_templates:
+        return
+    items[:] = [i for i in items if i not in needs_templates] + needs_templates
+    outdir = Path(tempfile.mkdtemp(prefix="dtq-cdk-out-"))
+    _background["outdir"] = outdir
+    _background["process"] = subprocess.Popen(
+        [sys.executable, "-m", "tests.infra.background", str(outdir)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop a synthesis nobody waited for (e.g. tests deselected) and remove its output."""
+    process = _background.get("process")
+    if isinstance(process, subprocess.Popen):
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    outdir = _background.get("outdir")
+    if isinstance(outdir, Path):
+        shutil.rmtree(outdir, ignore_errors=True)
+
+
+class Synthesized:
+    """The cloud assembly of the full app, with templates loaded on demand."""
 
     def __init__(self, outdir: Path) -> None:
         self.outdir = outdir
         self._templates: dict[str, Template] = {}
-        self._findings: list[dict[str, Any]] | None = None
-        regions = sorted({env.region for env in ENVIRONMENTS.values()})
-        templates = sorted(str(p) for p in outdir.glob("*.template.json"))
-        self._lint = subprocess.Popen(
-            [
-                str(TOOLS_BIN / "cfn-lint"),
-                "--format",
-                "json",
-                "--regions",
-                *regions,
-                "--",
-                *templates,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-
-    def lint_findings(self, stack_name: str) -> list[str]:
-        """cfn-lint errors and warnings (any level) in the stack's template."""
-        if self._findings is None:
-            stdout, stderr = self._lint.communicate(timeout=120)
-            assert self._lint.returncode in (0, 2, 4, 6, 8, 10, 12, 14), stderr
-            self._findings = json.loads(stdout or "[]")
-        name = self.template_path(stack_name).name
-        return [
-            f"{f['Rule']['Id']} {f['Message']}"
-            for f in self._findings
-            if Path(f["Filename"]).name == name
-        ]
-
-    def close(self) -> None:
-        """Stop cfn-lint if no test asked for its findings, and close its pipes."""
-        if self._findings is None:
-            self._lint.kill()
-            self._lint.communicate()
 
     def template_path(self, stack_name: str) -> Path:
         """Where the stack's template was written."""
@@ -81,26 +77,28 @@ class Synthesized:
             self._templates[stack_name] = Template.from_json(self.template_json(stack_name))
         return self._templates[stack_name]
 
+    def lint_findings(self, stack_name: str) -> list[str]:
+        """cfn-lint errors and warnings (any level) in the stack's template."""
+        findings = json.loads((self.outdir / LINT_REPORT).read_text() or "[]")
+        name = self.template_path(stack_name).name
+        return [
+            f"{f['Rule']['Id']} {f['Message']}"
+            for f in findings
+            if Path(f["Filename"]).name == name
+        ]
+
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    """dev, staging and prod synthesized with cdk-nag; an unacknowledged finding fails here.
-
-    CDK_DOCKER points at a missing binary: synthesis must never need a container engine.
-    """
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    saved = os.environ.get("CDK_DOCKER")
-    os.environ["CDK_DOCKER"] = str(outdir / "no-docker-here")
-    try:
-        build_app(ENVIRONMENTS.values(), outdir=str(outdir)).synth()
-    finally:
-        if saved is None:
-            os.environ.pop("CDK_DOCKER", None)
-        else:
-            os.environ["CDK_DOCKER"] = saved
-    synthesized = Synthesized(outdir)
-    yield synthesized
-    synthesized.close()
+def synthesized() -> Synthesized:
+    """dev, staging and prod synthesized with cdk-nag (an unacknowledged finding fails here),
+    and linted with cfn-lint, by tests/infra/background.py."""
+    process = _background["process"]
+    assert isinstance(process, subprocess.Popen)
+    output, _ = process.communicate(timeout=300)
+    assert process.returncode == 0, output
+    outdir = _background["outdir"]
+    assert isinstance(outdir, Path)
+    return Synthesized(outdir)
 
 
 @pytest.fixture(scope="session")
