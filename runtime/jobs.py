@@ -176,13 +176,13 @@ def decode_job(job_id: str, raw: dict[str, str]) -> Job:
 
 
 def decode_attempt(attempt: int, text: str) -> Attempt:
-    """Build an Attempt from the compact JSON history entry settle.lua and start.lua write."""
-    data = orjson.loads(text)
+    """An Attempt from `worker|started_ms[|finished_ms|outcome[|error]]` (start/settle.lua)."""
+    parts = text.split("|", 4)
     return Attempt(
         attempt=attempt,
-        worker=data.get("w", ""),
-        started_ms=int(data.get("s", 0)),
-        finished_ms=data.get("f"),
-        outcome=data.get("o"),
-        error=data.get("e"),
+        worker=parts[0],
+        started_ms=int(parts[1]),
+        finished_ms=int(parts[2]) if len(parts) > 2 else None,
+        outcome=parts[3] if len(parts) > 3 else None,
+        error=parts[4] if len(parts) > 4 else None,
     )

@@ -61,6 +61,8 @@ class LocalServer:
             "--dir", str(self.data_dir), "--save", "",
             "--appendonly", "yes" if self.appendonly else "no",
             "--appendfsync", self.appendfsync, "--maxmemory-policy", "noeviction",
+            # jobs with payloads up to 512 B stay in the compact listpack encoding (~2× smaller)
+            "--hash-max-listpack-value", "512",
             "--protected-mode", "yes", "--loglevel", "warning",
             "--logfile", str(self.data_dir / "server.log"), *self.extra_args,
         ]  # fmt: skip

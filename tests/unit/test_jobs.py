@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 import pytest
 
 from runtime.jobs import (
@@ -86,9 +85,9 @@ def _raw(**overrides: str) -> dict[str, str]:
         "result": '{"ok":true}',
         "cancel": "0",
         "tenant": "acme",
-        "h:1": orjson.dumps({"w": "w1", "s": 2000, "f": 2500, "o": "retry", "e": "x"}).decode(),
-        "h:10": orjson.dumps({"w": "w3", "s": 9000}).decode(),
-        "h:2": orjson.dumps({"w": "w2", "s": 3000, "f": 4000, "o": "succeeded"}).decode(),
+        "h:1": "w1|2000|2500|retry|x",
+        "h:10": "w3|9000",
+        "h:2": "w2|3000|4000|succeeded",
     }
     raw.update(overrides)
     return raw

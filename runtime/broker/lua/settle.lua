@@ -28,11 +28,10 @@ for j = 1, tonumber(ARGV[4]) do
   else
     if f[5] == '1' and outcome ~= 's' then outcome = 'c' end
     local status = status_of[outcome]
-    local h = f[7] and cjson.decode(f[7]) or {w = consumer, s = now}
-    h.f = now
-    h.o = (outcome == 's' and 'succeeded') or (outcome == 'c' and 'cancelled') or 'failed'
-    if outcome ~= 's' and value ~= '' then h.e = value end
-    local fields = {'status', status, 'updated', now, 'h:' .. attempt, cjson.encode(h)}
+    local ended = (outcome == 's' and 'succeeded') or (outcome == 'c' and 'cancelled') or 'failed'
+    local h = (f[7] or (consumer .. '|' .. now)) .. '|' .. now .. '|' .. ended
+    if outcome ~= 's' and value ~= '' then h = h .. '|' .. string.sub(value, 1, 500) end
+    local fields = {'status', status, 'updated', now, 'h:' .. attempt, h}
     redis.call('XACK', KEYS[1], group, f[4])
     redis.call('XDEL', KEYS[1], f[4])
     -- dead and cancelled jobs have an index; succeeded ones are counted by the expiry ZSET

@@ -4,7 +4,9 @@
 -- A job that is no longer queued on this entry (cancelled, handed back, purged, expired) has the
 -- entry acked and deleted and is returned as {entry, id, 0}. Otherwise the attempt counter,
 -- owner and history change together and {entry, id, attempt, type, payload, timeout_ms,
--- max_retries, backoff, deliveries, cancel} is returned.
+-- max_retries, backoff, deliveries, cancel} is returned. History entry h:<attempt> is
+-- "worker|started_ms", completed by settle.lua to "worker|started_ms|finished_ms|outcome|error"
+-- (compact, so small jobs stay in the server's listpack encoding).
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
 local consumer, group = ARGV[1], ARGV[2]
@@ -24,7 +26,7 @@ for j = 1, tonumber(ARGV[3]) do
     local deliveries = tonumber(f[4] or 0) + 1
     redis.call('HSET', jk, 'status', 'running', 'owner', consumer, 'started', now, 'updated', now,
       'attempts', attempt, 'deliveries', deliveries,
-      'h:' .. attempt, '{"w":"' .. consumer .. '","s":' .. now .. '}')
+      'h:' .. attempt, consumer .. '|' .. now)
     if attempt > 20 then redis.call('HDEL', jk, 'h:' .. (attempt - 20)) end
     out[j] = {entry, id, attempt, f[5], f[6], f[7], f[8], f[9] or '', deliveries, f[10] or '0'}
     -- a stream entry id starts with the ms it was added: the time the job became runnable
