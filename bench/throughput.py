@@ -43,6 +43,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=100, help="WORKER_CONCURRENCY")
     p.add_argument("--batch", type=int, default=100, help="WORKER_BATCH_SIZE")
     p.add_argument("--shards", type=int, default=1, help="SHARDS")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (1 = the contract)")
     args = p.parse_args()
     harness.install_signal_handlers()
     harness.flush_db(args.redis_url)
@@ -50,15 +51,17 @@ def main() -> None:
 
     enq = asyncio.run(enqueue_all(args))
     cmd = [sys.executable, "-m", "runtime.worker"]
+    if args.workers > 1:
+        cmd = [sys.executable, "-m", "bench.fleet", str(args.workers)]
     w = harness.run_worker_until_done(
         cmd, args.redis_url, args.jobs, args.timeout, args.worker_log,
         extra_env=worker_env(args), stop_grace_s=10.0,
     )  # fmt: skip
     harness.report(
         "dtq", "0.1.0", args.jobs, enq, w,
-        worker=f"1 process, asyncio, concurrency {args.concurrency}, batch {args.batch}, "
-        f"full job state + at-least-once bookkeeping",
-        config=f"c={args.concurrency},b={args.batch},shards={args.shards}",
+        worker=f"{args.workers} process(es), asyncio, concurrency {args.concurrency}, "
+        f"batch {args.batch}, full job state + at-least-once bookkeeping",
+        config=f"w={args.workers},c={args.concurrency},b={args.batch},shards={args.shards}",
     )  # fmt: skip
 
 
