@@ -1,0 +1,1 @@
+"""Local rolling-update rehearsal of the CodeDeploy revision (infra/revision) under load."""

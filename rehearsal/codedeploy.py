@@ -1,0 +1,184 @@
+"""A local CodeDeploy agent + deployment group: in-place, one instance at a time, traffic blocked
+around each instance, the appspec's hook scripts run in CodeDeploy's order with its timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from itertools import count
+from pathlib import Path
+
+import yaml
+
+from rehearsal.fleet import REPO, Instance
+from rehearsal.nginx import Nginx
+from rehearsal.timeline import Timeline
+
+REVISION = REPO / "infra" / "revision"
+# In-place deployment behind a load balancer, in CodeDeploy's order. ApplicationStop runs the
+# scripts of the last revision that deployed successfully to the instance (none: skipped).
+ORDER = (
+    "BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic", "ApplicationStop",
+    "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart",
+    "ValidateService", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
+)  # fmt: skip
+DEPLOYMENT_IDS = count(1)
+
+
+@dataclass(frozen=True)
+class Hook:
+    """One script of one lifecycle event, as appspec.yml declares it."""
+
+    event: str
+    location: str
+    timeout_s: float
+
+
+def read_appspec(path: Path) -> dict[str, list[Hook]]:
+    """The hooks section of an appspec.yml, by event."""
+    spec = yaml.safe_load(path.read_text())
+    return {
+        event: [Hook(event, h["location"], float(h.get("timeout", 3600))) for h in entries]
+        for event, entries in (spec.get("hooks") or {}).items()
+    }
+
+
+def build_revision(directory: Path, release: str) -> Path:
+    """What `python -m infra.release` uploads: infra/revision plus release.env naming the image."""
+    bundle = directory / release
+    shutil.copytree(REVISION, bundle, dirs_exist_ok=True)
+    (bundle / "release.env").write_text(f"IMAGE=dtq:{release}\n")
+    return bundle
+
+
+class TargetGroup:
+    """The load balancer's view of the fleet: registered instances = nginx upstream."""
+
+    def __init__(self, lb: Nginx, instances: list[Instance], drain_timeout_s: float) -> None:
+        self.lb = lb
+        self.registered = list(instances)
+        self.drain_timeout_s = drain_timeout_s
+
+    async def block(self, instance: Instance) -> bool:
+        """Deregister, reload, wait until nothing is in flight to the instance (bounded)."""
+        if instance not in self.registered:
+            return True  # already out (e.g. its last deployment failed)
+        self.registered = [i for i in self.registered if i is not instance]
+        old = await asyncio.to_thread(self.lb.set_targets, [i.api_port for i in self.registered])
+        return await asyncio.to_thread(self.lb.wait_drained, old, self.drain_timeout_s)
+
+    async def allow(self, instance: Instance) -> bool:
+        """Register the instance again (after ValidateService)."""
+        if instance not in self.registered:
+            self.registered.append(instance)
+            self.registered.sort(key=lambda i: i.name)
+            await asyncio.to_thread(self.lb.set_targets, [i.api_port for i in self.registered])
+        return True
+
+
+async def run_hook(instance: Instance, archive: Path, hook: Hook, log: Path) -> bool:
+    """Run one hook script with bash from the deployment archive; False on failure or timeout."""
+    script = archive / hook.location
+    with log.open("ab") as out:
+        out.write(f"# {time.strftime('%H:%M:%S')} {hook.event} {hook.location}\n".encode())
+        out.flush()
+        proc = await asyncio.create_subprocess_exec(
+            "bash", str(script), cwd=archive, env=instance.hook_env(),
+            stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+        )  # fmt: skip
+        try:
+            code = await asyncio.wait_for(proc.wait(), hook.timeout_s)
+        except TimeoutError:
+            out.write(f"# {hook.event} timed out after {hook.timeout_s:.0f}s\n".encode())
+            code = -1
+        finally:
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+    instance.note_pids()
+    return code == 0
+
+
+class Deployer:
+    """Deploys a revision to the deployment group, one instance at a time (CodeDeployDefault.
+    OneAtATime); a failed instance stops the deployment and stays out of the target group."""
+
+    def __init__(self, instances: list[Instance], targets: TargetGroup, timeline: Timeline):
+        self.instances = instances
+        self.targets = targets
+        self.timeline = timeline
+        self.last_good: Path | None = None
+
+    async def deploy(self, revision: Path, label: str) -> bool:
+        """One deployment of revision; True when every instance succeeded."""
+        deployment = f"d-{next(DEPLOYMENT_IDS):04d}"
+        self.timeline.mark(f"{deployment} {label} of {revision.name} starts")
+        for instance in self.instances:
+            if not await self._deploy_instance(instance, revision, deployment):
+                self.timeline.mark(f"{deployment} failed on {instance.name}")
+                return False
+        self.last_good = revision
+        self.timeline.mark(f"{deployment} succeeded")
+        return True
+
+    async def _deploy_instance(self, instance: Instance, revision: Path, deployment: str) -> bool:
+        root = instance.root / "deployment-root" / deployment
+        archive, log = root / "deployment-archive", root / "logs" / "scripts.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        previous = instance.last_good_archive
+        group = f"{deployment} {revision.name}"
+        for event in ORDER:
+            hooks = self._hooks(event, revision, previous)
+            if hooks is None:
+                continue  # no script for this event in the appspec (or no previous revision)
+            with self.timeline.span(instance.name, event, group) as span:
+                if event == "BlockTraffic":
+                    drained = await self.targets.block(instance)
+                    span.note = "" if drained else "deregistration delay expired"
+                elif event == "AllowTraffic":
+                    await self.targets.allow(instance)
+                elif event == "DownloadBundle":
+                    shutil.copytree(revision, archive, dirs_exist_ok=True)
+                elif event == "Install":
+                    install_files(archive, instance.root)
+                else:
+                    source = previous if event == "ApplicationStop" else archive
+                    assert source is not None
+                    span.ok = await run_hooks(instance, source, hooks, log)
+            if not span.ok:
+                return False
+        instance.last_good_archive = archive
+        return True
+
+    @staticmethod
+    def _hooks(event: str, revision: Path, previous: Path | None) -> list[Hook] | None:
+        """The scripts of a hook event ([] for the agent's own events); None: skip the event."""
+        if event in ("BlockTraffic", "AllowTraffic", "DownloadBundle", "Install"):
+            return []
+        source = previous if event == "ApplicationStop" else revision
+        hooks = read_appspec(source / "appspec.yml").get(event) if source else None
+        return hooks or None
+
+
+async def run_hooks(instance: Instance, archive: Path, hooks: list[Hook], log: Path) -> bool:
+    """Run an event's scripts in order; stop at the first that fails."""
+    for hook in hooks:
+        if not await run_hook(instance, archive, hook, log):
+            return False
+    return True
+
+
+def install_files(archive: Path, root: Path) -> bool:
+    """The appspec's files section, with destinations under the instance's root."""
+    spec = yaml.safe_load((archive / "appspec.yml").read_text())
+    for entry in spec.get("files") or []:
+        source = archive / entry["source"].lstrip("/")
+        target = root / entry["destination"].lstrip("/")
+        shutil.copytree(source, target, dirs_exist_ok=True)
+    return True
