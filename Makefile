@@ -8,7 +8,7 @@ UI_STAMP := ui/node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test test-unit test-py test-infra test-ui test-e2e lint fmt bench load chaos synth \
-        ui-client ui-build rehearse clean
+        ui-client ui-build ui-screenshots rehearse clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ ui/dist/index.html: $(UI_STAMP) $(shell find ui/src ui/index.html -type f 2>/dev
 	cd ui && npm run build
 
 ui-build: ui/dist/index.html
+
+## ui-screenshots: refresh docs/screenshots/*.png from the browser tests
+ui-screenshots: $(STAMP) ui-build
+	DTQ_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -q
 
 ## run: start the local stack (embedded Valkey, API on :8000 serving the UI, one worker)
 run: $(STAMP) ui-build
@@ -69,6 +73,7 @@ bench: $(STAMP)
 	$(PY) -m bench.run
 
 load: $(STAMP)
+	$(PY) -m pip install -q -r requirements-bench.txt
 	$(PY) -m bench.load
 
 chaos: $(STAMP)
