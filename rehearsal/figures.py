@@ -54,6 +54,7 @@ async def job_outcomes(settings: Settings, ids: list[str], timeout_s: float) -> 
     async with AsyncClient(settings) as client:
 
         async def read(job_id: str) -> None:
+            """Record one job's status and attempts."""
             async with gate:
                 try:
                     job = await client.get(job_id)

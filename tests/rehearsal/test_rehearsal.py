@@ -1,0 +1,89 @@
+"""The rolling-update rehearsal (RELIABILITY.md Z3): the short run meets the correctness goals, and
+the negative control sees failures. Timing (the p99 ratio) is printed, never asserted: the machine
+is shared with other suites, so these runs are at 50 req/s where capacity cannot fake a failure."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rehearsal.codedeploy import ORDER, REVISION, read_appspec
+from rehearsal.timeline import Timeline
+
+REPO = Path(__file__).resolve().parents[2]
+CORRECTNESS = ("failed_5xx", "conn_errors", "timeouts", "lost", "rollback_failed_requests")
+needs_nginx = pytest.mark.skipif(
+    shutil.which("nginx", path="/usr/sbin:/usr/bin:/usr/local/sbin") is None,
+    reason="nginx missing (apt-get install -y nginx-light)",
+)
+
+
+def rehearse(*args: str, timeout_s: float = 150) -> tuple[int, dict[str, str], str]:
+    """Run `python -m rehearsal --short ARGS`; exit code, the figures, the whole report."""
+    done = subprocess.run(
+        [sys.executable, "-m", "rehearsal", "--short", "--rate", "50", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=timeout_s, check=False,
+    )  # fmt: skip
+    print(done.stdout, done.stderr[-3000:], sep="\n")
+    line = next((x for x in done.stdout.splitlines() if "requests=" in x), "")
+    figures = dict(f.split("=", 1) for f in line.removeprefix("control: ").split())
+    return done.returncode, figures, done.stdout
+
+
+def missed(report: str) -> set[str]:
+    """The goals the report's `goals:` line names as missed."""
+    line = next((x for x in report.splitlines() if x.startswith("goals:")), "goals: ?")
+    if "MISSED:" not in line:
+        return set()
+    return {name.strip() for name in line.split("MISSED:")[1].split(" (")[0].split(",")}
+
+
+def test_appspec_hooks_run_in_codedeploy_order_with_their_timeouts() -> None:
+    hooks = read_appspec(REVISION / "appspec.yml")
+    assert set(hooks) <= set(ORDER)
+    assert [e for e in ORDER if e in hooks] == list(hooks)  # declared in lifecycle order
+    assert all(h.timeout_s > 0 for entries in hooks.values() for h in entries)
+    assert all((REVISION / h.location).exists() for entries in hooks.values() for h in entries)
+
+
+def test_timeline_groups_events_per_instance_and_deployment() -> None:
+    t = Timeline(t0=0.0)
+    for what in ("BlockTraffic", "ApplicationStop"):
+        with t.span("instance-1", what, "d-0001 v2"):
+            pass
+    t.mark("d-0001 succeeded")
+    lines = t.lines()
+    assert len(lines) == 2
+    assert "instance-1 d-0001 v2: BlockTraffic" in lines[0] and "ApplicationStop" in lines[0]
+
+
+@pytest.mark.skipif(not Path(REPO / ".venv/bin/shellcheck").exists(), reason="no shellcheck")
+def test_seam_is_shellcheck_clean() -> None:
+    subprocess.run([str(REPO / ".venv/bin/shellcheck"), "rehearsal/seam.sh"], cwd=REPO, check=True)
+
+
+@needs_nginx
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_rolling_update_and_rollback_lose_nothing() -> None:
+    code, figures, report = rehearse()
+    assert figures, report
+    for name in CORRECTNESS:
+        assert figures[name] == "0", f"{name}={figures[name]}"
+    assert int(figures["jobs_accepted"]) > 0
+    assert figures["jobs_completed"] == figures["jobs_accepted"]
+    assert missed(report) <= {"p99_deploy<=2*p99_base"}, report
+    assert code in (0, 1)
+
+
+@needs_nginx
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_control_without_blocking_traffic_shows_failures() -> None:
+    code, figures, report = rehearse("--control", timeout_s=100)
+    assert code == 0, report
+    assert int(figures["failed_5xx"]) + int(figures["conn_errors"]) > 0
