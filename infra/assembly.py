@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
 
 from infra.environments import ENVIRONMENTS, EnvironmentConfig
 from infra.stacks.service import ServiceStack
@@ -73,6 +72,8 @@ def add_environment(
 
 def add_nag_checks(app: cdk.App) -> None:
     """cdk-nag AwsSolutions rules as a synth-time validation: any unacknowledged finding fails."""
+    from cdk_nag import AwsSolutionsChecks  # loads a second jsii assembly: only when checking
+
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from infra.assembly import build_app
 from infra.environments import ENVIRONMENTS
 
-LINT_REPORT = "cfn-lint.json"
+LINT_REPORT = "cfn-lint.json"  # read by conftest.py
 
 
 def main(outdir: Path) -> int:

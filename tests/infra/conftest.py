@@ -16,12 +16,12 @@ from aws_cdk.assertions import Template
 from infra.assembly import REPO_ROOT as ROOT
 from infra.assembly import stack_names
 from infra.environments import ENVIRONMENTS
-from tests.infra.background import LINT_REPORT
 from tests.infra.templates import TemplateJson
 
 ENV_NAMES = tuple(ENVIRONMENTS)
 
 
+LINT_REPORT = "cfn-lint.json"  # written by tests/infra/background.py
 TEMPLATE_FIXTURES = {"synthesized", "stateful", "service", "stateful_json", "service_json"}
 _background: dict[str, object] = {}
 
