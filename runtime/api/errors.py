@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from runtime.api.auth import Forbidden, Unauthorized
+from runtime.api.limits import PayloadTooLarge
 from runtime.api.ratelimit import RateLimited
 from runtime.errors import (
     BrokerUnavailable,
@@ -35,6 +36,7 @@ STATUS_BY_ERROR: dict[type[TaskQueueError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     RateLimited: 429,
+    PayloadTooLarge: 413,
 }
 RETRY_AFTER_S = "1"
 

@@ -7,6 +7,12 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from runtime.errors import TaskQueueError
+
+
+class PayloadTooLarge(TaskQueueError):
+    """Raised when one job of a batch carries a payload above MAX_PAYLOAD_BYTES (→ 413)."""
+
 
 class BodyLimit:
     """Pure ASGI middleware: reads the body (at most limit + 1 bytes), then replays it."""
@@ -72,8 +78,10 @@ async def _too_large(send: Send, limit: int, setting: str) -> None:
         "details": {"limit_bytes": limit},
     }}  # fmt: skip
     raw = orjson.dumps(body)
+    # no `Connection: close`: closing with the body unread makes the kernel reset the socket,
+    # and a client still writing would get ECONNRESET instead of this 413. uvicorn discards the
+    # rest of the body unread (no memory), and its keep-alive timeout still ends the connection
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
-        (b"connection", b"close"),
     ]})  # fmt: skip
     await send({"type": "http.response.body", "body": raw})

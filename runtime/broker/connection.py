@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from redis import exceptions as rx
@@ -38,24 +36,38 @@ def connect(settings: Settings, *, blocking: bool = False) -> Redis:
 UNAVAILABLE = (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError)
 
 
-@asynccontextmanager
-async def translated_errors(client: Redis) -> AsyncIterator[None]:
-    """Turn outages, failovers and out-of-memory refusals into BrokerUnavailable (→ 503)."""
-    try:
-        yield
-    except rx.ReadOnlyError as exc:
-        # a failover turned our server into a replica: drop pooled connections so the next
-        # command reconnects to whatever the address now points at
-        await client.connection_pool.disconnect()
-        raise BrokerUnavailable("the queue's server is read-only (failover in progress)") from exc
-    except UNAVAILABLE as exc:
-        raise BrokerUnavailable(f"the queue's server is unreachable: {exc}") from exc
-    except rx.ResponseError as exc:
-        text = str(exc)
-        if text.startswith("OOM"):
-            raise BrokerUnavailable("the queue's server is out of memory") from exc
-        if text.startswith("NOGROUP"):
-            raise EmptyBrokerDetected(
-                "the consumer group is gone: the server lost its data"
+class translated_errors:
+    """Turn outages, failovers and out-of-memory refusals into BrokerUnavailable (→ 503).
+
+    A small class rather than @asynccontextmanager: it wraps every broker call, so it is kept
+    to two method calls with no generator behind them."""
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> bool:
+        if exc is None or not isinstance(exc, rx.RedisError):
+            return False
+        if isinstance(exc, rx.ReadOnlyError):
+            # a failover turned our server into a replica: drop pooled connections so the next
+            # command reconnects to whatever the address now points at
+            await self.client.connection_pool.disconnect()
+            raise BrokerUnavailable(
+                "the queue's server is read-only (failover in progress)"
             ) from exc
-        raise
+        if isinstance(exc, UNAVAILABLE):
+            raise BrokerUnavailable(f"the queue's server is unreachable: {exc}") from exc
+        if isinstance(exc, rx.ResponseError):
+            text = str(exc)
+            if text.startswith("OOM"):
+                raise BrokerUnavailable("the queue's server is out of memory") from exc
+            if text.startswith("NOGROUP"):
+                raise EmptyBrokerDetected("consumer group gone: the server lost its data") from exc
+        return False

@@ -88,13 +88,22 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
             )
         if code == 2:
             return Created(job=await self.get(job_id, tenant=request.tenant), created=False)
-        fields = self._fields(request)
-        raw = dict(zip(fields[::2], fields[1::2], strict=True))
-        delayed = request.delay_ms > 0
-        raw |= {"status": "scheduled" if delayed else "queued", "created": str(now_ms)}
-        if delayed:
-            raw["due"] = str(now_ms + request.delay_ms)
-        return Created(job=decode_job(job_id, raw), created=True)
+        s, delayed = self.settings, request.delay_ms > 0
+        job = Job(
+            id=job_id,
+            task_type=request.task_type,
+            payload=request.payload,
+            status=JobStatus.SCHEDULED if delayed else JobStatus.QUEUED,
+            attempts=0,
+            max_retries=s.max_retries if request.max_retries is None else request.max_retries,
+            partition_key=request.partition_key,
+            created_ms=now_ms,
+            updated_ms=now_ms,
+            timeout_s=s.job_timeout_s if request.timeout_s is None else request.timeout_s,
+            due_ms=now_ms + request.delay_ms if delayed else None,
+            tenant=request.tenant,
+        )
+        return Created(job=job, created=True)
 
     async def _wait_for_replicas(self) -> None:
         # durability point: with WAIT_REPLICAS > 0 a job is acknowledged only once a replica has

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import importlib
 import inspect
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -17,22 +16,23 @@ Handler = Callable[..., Any]
 _T = TypeVar("_T")
 
 
-@dataclass
+@dataclass(slots=True)
 class JobContext:
     """What a handler may learn about its job: id, attempt, and whether it should stop."""
 
     job_id: str
     attempt: int
     task_type: str
-    _cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    # a plain flag: set on the event loop, read by handlers in any thread (one attribute store)
+    _cancelled: bool = field(default=False, repr=False)
 
     def is_cancelled(self) -> bool:
         """True once a cancel was requested: long handlers should check it and return early."""
-        return self._cancelled.is_set()
+        return self._cancelled
 
     def request_cancel(self) -> None:
         """Mark the job cancelled (called by the worker when the cancel request arrives)."""
-        self._cancelled.set()
+        self._cancelled = True
 
 
 @dataclass(frozen=True, slots=True)

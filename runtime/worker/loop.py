@@ -32,7 +32,7 @@ def default_worker_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(3).hex()}"
 
 
-@dataclass
+@dataclass(slots=True)
 class InFlight:
     """A running attempt: its delivery, its context and the task that runs it."""
 

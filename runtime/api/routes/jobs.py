@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import ORJSONResponse
 
 from runtime.api.deps import BrokerDep, PrincipalDep, RegistryDep, SettingsDep
 from runtime.api.jsonbody import JsonRoute
+from runtime.api.limits import PayloadTooLarge
 from runtime.api.schemas import (
     BatchCreate,
     JobCreate,
@@ -43,6 +45,17 @@ def check_task_types(registry: Registry, jobs: list[JobCreate]) -> None:
             f"unknown task type {unknown[0]!r}; known types: {', '.join(known)}",
             details={"unknown": unknown, "known": known},
         )
+
+
+def check_payload_sizes(jobs: list[JobCreate], limit: int) -> None:
+    """A batch may be MAX_BATCH_BYTES, but each job's payload is held to MAX_PAYLOAD_BYTES like
+    one POST /jobs, or a batch of one would carry what /jobs refuses."""
+    for index, job in enumerate(jobs):
+        if len(orjson.dumps(job.payload)) > limit:
+            raise PayloadTooLarge(
+                f"jobs[{index}].payload is larger than {limit} bytes (MAX_PAYLOAD_BYTES)",
+                details={"index": index, "limit_bytes": limit},
+            )
 
 
 def check_idempotency_key(key: str | None) -> None:
@@ -92,6 +105,7 @@ async def create_jobs(
     principal.require("admin", "submit")
     if len(body.jobs) > settings.max_batch_size:
         raise InvalidRequest(f"at most {settings.max_batch_size} jobs per batch")
+    check_payload_sizes(body.jobs, settings.max_payload_bytes)
     check_task_types(registry, body.jobs)
     requests = [registry.resolve(j.to_request(None, principal.tenant)) for j in body.jobs]
     created = await broker.enqueue(requests)
