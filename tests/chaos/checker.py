@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from runtime.broker.keys import QueueKeys
+from runtime.jobs import decode_attempt
 from tests.chaos.generator import Op
 
 TERMINAL = ("succeeded", "dead", "cancelled")
@@ -120,8 +121,8 @@ def count_unexpected(queue_jobs: dict[str, str], ops: list[Op]) -> int:
 
 
 def history_regressions(job: dict[str, str]) -> int:
-    """1 when the attempt history shows the job succeeding twice or running after success."""
-    outcomes = [orjson.loads(v).get("o") for k, v in job.items() if k.startswith("h:")]
+    """1 when the attempt history shows the job succeeding twice."""
+    outcomes = [a["o"] for a in attempts_of(job)]
     return 1 if outcomes.count("succeeded") > 1 else 0
 
 
@@ -167,8 +168,12 @@ class Sampler:
 
 def attempts_of(job: dict[str, str]) -> list[dict[str, Any]]:
     """The job's attempt history (h:<n> fields), oldest first, each with its number as 'n'."""
-    rows = [(int(k[2:]), orjson.loads(v)) for k, v in job.items() if k.startswith("h:")]
-    return [dict(row, n=n) for n, row in sorted(rows, key=lambda r: r[0])]
+    rows = [decode_attempt(int(k[2:]), v) for k, v in job.items() if k.startswith("h:")]
+    return [
+        {"n": a.attempt, "w": a.worker, "s": a.started_ms, "f": a.finished_ms, "o": a.outcome,
+         "e": a.error or ""}
+        for a in sorted(rows, key=lambda a: a.attempt)
+    ]  # fmt: skip
 
 
 def lost_attempts(jobs: dict[str, dict[str, str]]) -> list[tuple[str, dict[str, Any]]]:

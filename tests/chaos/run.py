@@ -137,6 +137,19 @@ async def _start_processes(run: Run) -> None:
     run.api = await asyncio.to_thread(ApiProcess(env, run.folder / "api.log").start)
     if run.config.start_workers:
         run.start_workers()
+        await workers_ready(run)
+
+
+async def workers_ready(run: Run, timeout_s: float = 60) -> None:
+    """Wait until every supervised worker has sent its first heartbeat."""
+    deadline = time.monotonic() + timeout_s
+    want = set(run.workers.started_names if run.workers else [])
+    while time.monotonic() < deadline:
+        live = set(await run.redis.zrange(f"{run.prefix}:workers", 0, -1))
+        if want <= live:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"workers did not start within {timeout_s} s")
 
 
 async def _teardown(run: Run) -> None:

@@ -1,0 +1,178 @@
+"""R11 backlog, R13 consumer churn + GC, R14 retry/backoff bounds, R15 cancel races."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from typing import Any
+
+import httpx
+
+from runtime.broker.redis_broker import RedisBroker
+from runtime.config import Settings
+from tests.chaos.checker import attempts_of
+from tests.chaos.generator import Generator, Op
+from tests.chaos.harness import Profile, execute
+from tests.chaos.report import Result, common_figures
+from tests.chaos.run import Config, Run, drain, open_run, supervise, workers_ready
+
+
+def settings_of(run: Run) -> Settings:
+    return Settings(_env_file=None, redis_url=run.server.url, queue_prefix=run.prefix)  # type: ignore[call-arg]
+
+
+# --- R11: a backlog of 50 000 jobs -------------------------------------------------------------
+async def enqueue_backlog(run: Run, total: int) -> list[Op]:
+    """POST /jobs/batch (500 per request) of ledger jobs, each with its nonce; one Op per job."""
+    ops: list[Op] = []
+    tag = os.urandom(4).hex()
+    assert run.api is not None
+    async with httpx.AsyncClient(base_url=run.api.url, timeout=60) as client:
+        for start in range(0, total, 500):
+            batch = [
+                Op(key=f"{tag}-{i}", sent=time.time())
+                for i in range(start, min(total, start + 500))
+            ]
+            body = {"jobs": [{"task_type": "ledger", "payload": {"n": op.key}} for op in batch]}
+            answer = await client.post("/jobs/batch", json=body)
+            answer.raise_for_status()
+            for op, item in zip(batch, answer.json()["items"], strict=True):
+                op.kind, op.job_id, op.status, op.done = "ok", item["id"], 201, time.time()
+            ops += batch
+    return ops
+
+
+async def used_memory(run: Run) -> int:
+    return int((await run.redis.info("memory"))["used_memory"])
+
+
+async def expire_now_and_wait(run: Run, timeout_s: float = 60) -> None:
+    """Let retention pass (every expiry score set to 0), then wait for the workers' sweep."""
+    ids = await run.redis.zrange(run.keys.expiry, 0, -1)
+    for i in range(0, len(ids), 1000):
+        await run.redis.zadd(run.keys.expiry, dict.fromkeys(ids[i : i + 1000], 0))
+    deadline = time.monotonic() + timeout_s
+    while await run.redis.zcard(run.keys.expiry) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+
+
+async def r11(p: Profile, control: bool = False) -> list[Result]:
+    """R11: stop workers, enqueue a backlog, start workers; control trims with XADD MAXLEN ~."""
+    total = int(p.n(50_000, 1_000))
+    total = 1_000 if p.fast else total
+    keep = total // 5
+    cfg = Config(start_workers=False, rate=0, duration_s=0, drain_timeout_s=300)
+    name = "R11-control" if control else "R11"
+    result = Result(name)
+    async with open_run(cfg) as run:
+        before = await used_memory(run)
+        run.generator = Generator(run.api.url, 0, 0)
+        run.generator.ops = await enqueue_backlog(run, total)
+        if control:  # the antipattern: an XADD with MAXLEN ~ trims unread (and unacked) entries
+            await run.redis.xadd(run.keys.stream, {"id": "trim"}, maxlen=keep, approximate=True)
+        run.start_workers()
+        await workers_ready(run)
+        ticker = asyncio.create_task(supervise(run))
+        drain_s = await drain(run)
+        ticker.cancel()
+        await common_figures(run, drain_s, result)
+        await expire_now_and_wait(run)
+        after = await used_memory(run)
+        result.figures.update(stream_len_after=await run.redis.xlen(run.keys.stream),
+                              used_memory_before=before, used_memory_after=after,
+                              memory_ratio=round(after / before, 3),
+                              retained_bytes_per_job=round((after - before) / total, 1))  # fmt: skip
+    if control:
+        result.goal(f"control: lost>={total - keep - total // 10}",
+                    result.figures["lost"] >= total - keep - total // 10)  # fmt: skip
+        return [result]
+    result.require_safety()
+    result.goal(f"completed={total}", result.figures["completed"] == total)
+    result.goal("stream_len_after=0", result.figures["stream_len_after"] == 0)
+    slack = max(0.10 * result.figures["used_memory_before"], 1 << 20)
+    grown = result.figures["used_memory_after"] - result.figures["used_memory_before"]
+    result.goal("memory back within max(10 %, 1 MiB) of before", grown <= slack)
+    return [result]
+
+
+# --- R13: consumer churn with the GC sweep on --------------------------------------------------
+def churn(restarts: int, gc_idle_ms: int, figures: dict[str, Any], unsafe_gc: bool) -> Any:
+    """Restart workers (alternately SIGTERM and SIGKILL) while a GC sweep runs every 0.5 s."""
+
+    async def gc_loop(run: Run, broker: RedisBroker) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            try:
+                await gc_once(run, broker)
+            except Exception as exc:  # a sweep that fails is retried, like the worker's chore
+                figures["gc_errors"] = f"{type(exc).__name__}: {exc}"[:80]
+
+    async def gc_once(run: Run, broker: RedisBroker) -> None:
+        consumers = await run.redis.xinfo_consumers(run.keys.stream, "workers")
+        figures["consumers_max"] = max(figures.get("consumers_max", 0), len(consumers))
+        if unsafe_gc:  # the antipattern: DELCONSUMER whatever it still holds
+            for c in consumers:
+                if c["idle"] >= gc_idle_ms:
+                    await run.redis.xgroup_delconsumer(run.keys.stream, "workers", c["name"])
+                    figures.setdefault("gc_deleted", set()).add(c["name"])
+            return
+        before = {c["name"] for c in consumers}
+        await broker.remove_idle_consumers(gc_idle_ms)
+        after = {c["name"] for c in await run.redis.xinfo_consumers(run.keys.stream, "workers")}
+        figures.setdefault("gc_deleted", set()).update(before - after)
+
+    async def nemesis(run: Run) -> None:
+        assert run.workers is not None
+        broker = RedisBroker(settings_of(run))
+        gc = asyncio.create_task(gc_loop(run, broker))
+        try:
+            pause = max(0.05, (run.config.duration_s - 1) / restarts)
+            for i in range(restarts):
+                await asyncio.sleep(pause)
+                sig = signal.SIGKILL if i % 2 else signal.SIGTERM
+                run.workers.signal(i % run.config.workers, sig)
+            figures["restarts"] = restarts
+            await asyncio.sleep(2 * run.config.visibility_ms / 1000)
+        finally:
+            gc.cancel()
+            await asyncio.gather(gc, return_exceptions=True)
+            await broker.close()
+
+    return nemesis
+
+
+async def r13(p: Profile, control: bool = False) -> list[Result]:
+    """R13: 200 restarts with fresh consumer names; GC deletes only consumers with 0 pending."""
+    restarts = 10 if p.fast else 200
+    cfg = Config(rate=20 if p.fast else 100, duration_s=6 if p.fast else 120, job_ms=100,
+                 drain_timeout_s=60 if p.fast else 120)  # fmt: skip
+    if p.fast:
+        cfg.visibility_ms, cfg.reclaim_ms = 1_000, 200
+    figures: dict[str, Any] = {}
+    gc_idle_ms = 300
+
+    async def after(run: Run, r: Result) -> None:
+        deleted = figures.get("gc_deleted", set())
+        jobs = r.data["jobs"]
+        dropped = [j for j in r.data["lost_ids"] if _last_worker(jobs.get(j, {})) in deleted]
+        r.figures.update(restarts=figures.get("restarts", 0),
+                         consumers_max=figures.get("consumers_max", 0),
+                         gc_deleted=len(deleted), pending_dropped_by_gc=len(dropped),
+                         gc_errors=figures.get("gc_errors", "none"))  # fmt: skip
+        if control:
+            r.goal("control: pending_dropped_by_gc>0", len(dropped) > 0)
+            return
+        r.require_safety()
+        r.goal("pending_dropped_by_gc=0", not dropped)
+        bound = cfg.workers + 8
+        r.goal(f"consumers_max<={bound}", r.figures["consumers_max"] <= bound)
+
+    name = "R13-control" if control else "R13"
+    return [await execute(name, cfg, churn(restarts, gc_idle_ms, figures, control), after)]
+
+
+def _last_worker(job: dict[str, str]) -> str:
+    history = attempts_of(job)
+    return str(history[-1].get("w", "")) if history else ""
