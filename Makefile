@@ -8,7 +8,7 @@ UI_STAMP := ui/node_modules/.installed
 PYTEST_ARGS ?=
 
 .PHONY: run test test-unit test-py test-infra test-ui test-e2e lint fmt bench load chaos synth \
-        ui-client ui-build ui-screenshots rehearse clean
+        ui-client ui-build ui-screenshots rehearse deploy clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ load: $(STAMP)
 
 chaos: $(STAMP)
 	$(PY) -m tests.chaos
+
+## deploy: cdk deploy one environment, then roll the built image out (ENV=dev|staging|prod)
+deploy: $(STAMP)
+	npx --yes aws-cdk@2 deploy -c env=$(ENV) --all
+	$(PY) -m infra.release --env $(ENV)
 
 rehearse: $(STAMP)
 	$(PY) -m rehearsal

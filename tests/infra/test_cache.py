@@ -59,10 +59,13 @@ def test_prod_cache_and_secrets_are_retained(stateful: Callable[[str], Template]
     stateful("dev").has_resource("AWS::ElastiCache::ReplicationGroup", {"DeletionPolicy": "Delete"})
 
 
-def test_parameter_group_never_evicts(stateful: Callable[[str], Template]) -> None:
+def test_parameter_group_never_evicts_and_keeps_jobs_compact(
+    stateful: Callable[[str], Template],
+) -> None:
+    properties = {"maxmemory-policy": "noeviction", "hash-max-listpack-value": "512"}
     stateful("dev").has_resource_properties(
         "AWS::ElastiCache::ParameterGroup",
-        {"CacheParameterGroupFamily": "valkey8", "Properties": {"maxmemory-policy": "noeviction"}},
+        {"CacheParameterGroupFamily": "valkey8", "Properties": properties},
     )
 
 
