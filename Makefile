@@ -39,8 +39,11 @@ test: $(STAMP) $(UI_STAMP) lint test-py test-ui
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
+# the browser tests drive Chromium through Playwright's sync API, which keeps an event loop of
+# its own: they run in a pytest process apart from the asyncio tests
 test-py: $(STAMP) ui-build
-	$(PY) -m pytest tests -q $(PYTEST_ARGS)
+	$(PY) -m pytest tests -q --ignore=tests/e2e $(PYTEST_ARGS)
+	$(PY) -m pytest tests/e2e -q $(PYTEST_ARGS)
 
 test-infra: $(STAMP)
 	$(PY) -m pytest tests/infra -q $(PYTEST_ARGS)
