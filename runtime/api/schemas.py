@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -32,6 +33,18 @@ def _json_number(value: Any) -> Any:
 # for the numbers of request bodies: `false` or `"5"` is refused, `32.0` is the integer 32;
 # it goes after the constraints, or they drop out of the JSON schema
 NUMBER = BeforeValidator(_json_number)
+
+
+def at_most(count: int) -> Callable[[Any], Any]:
+    """A before-validator refusing a list longer than `count` before its items are validated:
+    pydantic checks max_length only after validating every item (10⁶ items: ~40 MB, ~50 ms)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, list) and len(value) > count:
+            raise ValueError(f"at most {count} items")
+        return value
+
+    return check
 
 
 class Strict(BaseModel):
@@ -71,7 +84,9 @@ class JobCreate(Strict):
 class BatchCreate(Strict):
     """Several jobs enqueued together: all are accepted or none."""
 
-    jobs: list[JobCreate] = Field(min_length=1, max_length=10_000)
+    jobs: Annotated[list[JobCreate], BeforeValidator(at_most(10_000))] = Field(
+        min_length=1, max_length=10_000
+    )
 
 
 class AttemptPublic(BaseModel):
@@ -166,7 +181,9 @@ class JobList(BaseModel):
 class ReplayCreate(Strict):
     """Dead jobs to replay."""
 
-    ids: list[str] = Field(min_length=1, max_length=1_000)
+    ids: Annotated[list[str], BeforeValidator(at_most(1_000))] = Field(
+        min_length=1, max_length=1_000
+    )
 
 
 class Purged(BaseModel):
