@@ -48,11 +48,19 @@ async def used_memory(run: Run) -> int:
     return int((await run.redis.info("memory"))["used_memory"])
 
 
+# ZREM first: a script whose first write is not deny-oom may go on writing when the server is
+# out of memory (the rule that keeps scripts atomic), so this works in R12 too.
+EXPIRE_NOW = """
+redis.call('ZREM', KEYS[1], '')
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, 999)) do redis.call('ZADD', KEYS[1], 0, id) end
+return redis.call('ZCOUNT', KEYS[1], '(0', '+inf')
+"""
+
+
 async def expire_now_and_wait(run: Run, timeout_s: float = 60) -> None:
     """Let retention pass (every expiry score set to 0), then wait for the workers' sweep."""
-    ids = await run.redis.zrange(run.keys.expiry, 0, -1)
-    for i in range(0, len(ids), 1000):
-        await run.redis.zadd(run.keys.expiry, dict.fromkeys(ids[i : i + 1000], 0))
+    while await run.redis.eval(EXPIRE_NOW, 1, run.keys.expiry) > 0:
+        pass
     deadline = time.monotonic() + timeout_s
     while await run.redis.zcard(run.keys.expiry) and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
