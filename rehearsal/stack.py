@@ -82,6 +82,7 @@ class Stack:
     lb: Nginx | None = None
     instances: list[Instance] = field(default_factory=list)
     deployer: Deployer | None = None
+    generator_pid: int | None = None
     failed: bool = False
     _reaper: asyncio.Task[None] | None = None
 
@@ -89,7 +90,7 @@ class Stack:
         become_subreaper()
         self._reaper = asyncio.create_task(self._reap_forever())
         try:
-            await asyncio.to_thread(self._start)
+            self._start()  # blocks the loop for a few seconds: nothing else runs yet
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
@@ -141,9 +142,11 @@ class Stack:
     ) -> None:
         if self._reaper is not None:
             self._reaper.cancel()
-        self._stop_services()
+        if self.generator_pid is not None and alive(self.generator_pid):
+            os.kill(self.generator_pid, signal.SIGKILL)  # interrupted: its history is not needed
         if self.lb is not None:
             self.lb.stop()
+        self._stop_services()
         if self.server is not None:
             self.server.stop()
         reap(self._service_pids())
@@ -166,6 +169,7 @@ class Stack:
             time.sleep(0.05)
         for pid in live:
             if alive(pid):
+                print(f"rehearsal: pid {pid} still runs after {timeout_s:.0f} s", file=sys.stderr)
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
 
@@ -189,6 +193,7 @@ class Load:
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         load = cls(proc, out)
+        stack.generator_pid = proc.pid
         assert proc.stdout is not None
         try:
             line = await asyncio.wait_for(proc.stdout.readline(), 30)
