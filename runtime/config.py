@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +18,10 @@ class Settings(BaseSettings):
 
     # --- where the queue lives ------------------------------------------------------------
     redis_url: str = "redis://127.0.0.1:6379/0"  # redis:// or rediss:// (TLS)
+    # REDIS_URL names one node of a Redis Cluster (ElastiCache cluster mode: the configuration
+    # endpoint); the client discovers the others, follows MOVED/ASK and rides out failovers
+    redis_cluster: bool = False
+    redis_failover_retry_ms: int = Field(5_000, ge=0)  # cluster: retry a lost node this long
     redis_password: str | None = None  # AUTH token; kept apart from the URL so logs never show it
     redis_ca_cert: str | None = None  # path of a CA bundle for rediss:// servers
     redis_timeout_ms: int = Field(1_000, gt=0)  # socket timeout of every non-blocking command
@@ -82,6 +87,15 @@ class Settings(BaseSettings):
     def _check_backoff(self) -> Settings:
         if self.max_backoff_ms < self.initial_backoff_ms:
             raise ValueError("MAX_BACKOFF_MS must be >= INITIAL_BACKOFF_MS")
+        return self
+
+    @model_validator(mode="after")
+    def _check_cluster_url(self) -> Settings:
+        if self.redis_cluster and (
+            self.redis_url.startswith("unix://")
+            or urlsplit(self.redis_url).path not in ("", "/", "/0")
+        ):
+            raise ValueError("REDIS_CLUSTER needs a redis:// or rediss:// URL of database 0")
         return self
 
     @property

@@ -7,6 +7,7 @@ import os
 from redis import exceptions as rx
 from redis.asyncio import Redis
 
+from runtime.broker.cluster import ShardReaders
 from runtime.broker.connection import connect, translated_errors
 from runtime.broker.keys import GROUP, QueueKeys, global_keys, queue_keys
 from runtime.broker.scripts import Scripts
@@ -14,6 +15,11 @@ from runtime.config import Settings
 from runtime.errors import BrokerUnavailable, EmptyBrokerDetected, JobNotFound
 from runtime.jobs import JobRequest, shard_for_key
 from runtime.jobs import shard_of_id as parse_shard
+
+
+def shard_key(prefix: str, shard: int, name: str) -> str:
+    """A key of one shard that no Lua script receives (epoch, WAIT marker): same hash tag."""
+    return f"{prefix}:{{{shard}}}:{name}"
 
 
 class BrokerBase:
@@ -29,9 +35,16 @@ class BrokerBase:
         ]
         self.shard_by_stream = {k.stream: i for i, k in enumerate(self.shard_keys)}
         self.globals = global_keys(settings.queue_prefix)
+        # one epoch per shard as well as the global one: in a cluster each node can lose its
+        # data alone (a shard's primary and replica both restarted empty)
+        self.epoch_keys = [self.globals.epoch] + [
+            shard_key(settings.queue_prefix, shard, "epoch") for shard in range(settings.shards)
+        ]
+        self.is_cluster = settings.redis_cluster
         self.result_ttl_ms = settings.result_ttl_s * 1000
-        self._epoch: str | None = None
+        self._epochs: list[str | None] | None = None
         self._blocking: Redis | None = None
+        self._readers: ShardReaders | None = None
         self._next_shard = 0
         self._reclaim_cursors: dict[int, str] = {}  # XAUTOCLAIM scan position per shard
 
@@ -45,17 +58,27 @@ class BrokerBase:
                 except rx.ResponseError as exc:
                     if "BUSYGROUP" not in str(exc):
                         raise
-            await self.redis.set(self.globals.epoch, os.urandom(8).hex(), nx=True)
-            self._epoch = await self.redis.get(self.globals.epoch)
+            self._epochs = await self._write_epochs()
+
+    async def _write_epochs(self) -> list[str | None]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in self.epoch_keys:
+                pipe.set(key, os.urandom(8).hex(), nx=True)
+            for key in self.epoch_keys:
+                pipe.get(key)
+            answers = await pipe.execute()
+        return list(answers[len(self.epoch_keys) :])
 
     async def check_epoch(self) -> None:
-        """Raise EmptyBrokerDetected when the server no longer holds the epoch we started with
-        (and BrokerUnavailable before bootstrap() has recorded it)."""
-        if self._epoch is None:
+        """Raise EmptyBrokerDetected when a node no longer holds an epoch we started with
+        (and BrokerUnavailable before bootstrap() has recorded them)."""
+        if self._epochs is None:
             raise BrokerUnavailable("starting: the queue's server has not been reached yet")
-        async with translated_errors(self.redis):
-            current = await self.redis.get(self.globals.epoch)
-        if current != self._epoch:
+        async with translated_errors(self.redis), self.redis.pipeline(transaction=False) as pipe:
+            for key in self.epoch_keys:
+                pipe.get(key)
+            current = await pipe.execute()
+        if current != self._epochs:
             raise EmptyBrokerDetected(
                 "the queue's server came back without its data (epoch key missing or changed); "
                 "stopping so no job is silently forgotten"
@@ -69,6 +92,8 @@ class BrokerBase:
 
     async def close(self) -> None:
         """Release every connection."""
+        if self._readers is not None:
+            await self._readers.stop()
         await self.redis.aclose()
         if self._blocking is not None:
             await self.blocking.aclose()

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from redis import exceptions as rx
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
+from runtime.broker.cluster import connect_cluster, is_cluster_outage
 from runtime.config import Settings
 from runtime.errors import BrokerUnavailable, EmptyBrokerDetected
 
 
 def connect(settings: Settings, *, blocking: bool = False) -> Redis:
-    """A client for the queue's server; `blocking` clients wait past the longest BLOCK."""
+    """A client for the queue's server; `blocking` clients wait past the longest BLOCK.
+
+    With REDIS_CLUSTER the client is a RedisCluster: the same command API, typed as Redis so
+    one code path serves both (the few cluster-only paths check `is_cluster`)."""
     timeout_s = settings.redis_timeout_ms / 1000
     if blocking:
         timeout_s += settings.worker_block_ms / 1000
@@ -29,8 +33,21 @@ def connect(settings: Settings, *, blocking: bool = False) -> Redis:
     }
     if settings.redis_url.startswith("rediss://") and settings.redis_ca_cert:
         options["ssl_ca_certs"] = settings.redis_ca_cert
+    if settings.redis_cluster:
+        # per node: one blocking read per shard may wait on the same node
+        options["max_connections"] = settings.shards + 4 if blocking else 256
+        return cast(Redis, connect_cluster(settings, options))
     client: Redis = Redis.from_url(settings.redis_url, **options)
     return client
+
+
+async def reset_connections(client: Redis) -> None:
+    """Drop pooled connections so the next command reconnects (and re-reads a slot map)."""
+    pool = getattr(client, "connection_pool", None)
+    if pool is not None:
+        await pool.disconnect()
+    else:
+        await client.aclose()  # a RedisCluster re-initialises on its next command
 
 
 UNAVAILABLE = (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError)
@@ -53,16 +70,16 @@ class translated_errors:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> bool:
-        if exc is None or not isinstance(exc, rx.RedisError):
+        if exc is None or not isinstance(exc, (rx.RedisError, rx.RedisClusterException)):
             return False
         if isinstance(exc, rx.ReadOnlyError):
             # a failover turned our server into a replica: drop pooled connections so the next
             # command reconnects to whatever the address now points at
-            await self.client.connection_pool.disconnect()
+            await reset_connections(self.client)
             raise BrokerUnavailable(
                 "the queue's server is read-only (failover in progress)"
             ) from exc
-        if isinstance(exc, UNAVAILABLE):
+        if isinstance(exc, UNAVAILABLE) or is_cluster_outage(exc):
             raise BrokerUnavailable(f"the queue's server is unreachable: {exc}") from exc
         if isinstance(exc, rx.ResponseError):
             text = str(exc)

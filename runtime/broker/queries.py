@@ -42,7 +42,11 @@ class QueriesMixin(BrokerBase):
             names = await self.redis.zrange(g.workers, 0, -1, withscores=True)
             if not names:
                 return []
-            bodies = await self.redis.mget([g.worker_prefix + str(n) for n, _ in names])
+            # one GET per worker in a pipeline, not MGET: the keys live in many cluster slots
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for n, _ in names:
+                    pipe.get(g.worker_prefix + str(n))
+                bodies = await pipe.execute()
             gone = [str(n) for (n, _), body in zip(names, bodies, strict=True) if body is None]
             if gone:
                 await self.redis.zrem(g.workers, *gone)

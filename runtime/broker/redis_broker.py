@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import orjson
+from redis.asyncio.cluster import RedisCluster
 
+from runtime.broker.base import shard_key
 from runtime.broker.connection import translated_errors
 from runtime.broker.keys import GROUP, QueueKeys, index_key, job_key
 from runtime.broker.protocol import Created, JobFilter, Page, QueueStats
@@ -72,7 +74,7 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         ]
         async with translated_errors(self.redis):
             answers = [await calls[0]] if len(calls) == 1 else await asyncio.gather(*calls)
-            await self._wait_for_replicas()
+            await self._wait_for_replicas(by_shard)
         rows: list[list[Any]] = [[]] * len(requests)
         for idx, answer in zip(by_shard.values(), answers, strict=True):
             for i, row in zip(idx, answer, strict=True):
@@ -105,13 +107,25 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         )
         return Created(job=job, created=True)
 
-    async def _wait_for_replicas(self) -> None:
+    async def _wait_for_replicas(self, shards: Iterable[int]) -> None:
         # durability point: with WAIT_REPLICAS > 0 a job is acknowledged only once a replica has
         # it, so a failover right after 201 does not lose it
         if self.settings.wait_replicas > 0:
-            await self.redis.execute_command(  # type: ignore[no-untyped-call]
-                "WAIT", self.settings.wait_replicas, self.settings.wait_timeout_ms
-            )
+            touched = list(shards) if self.is_cluster else [0]  # one server: one WAIT covers all
+            await asyncio.gather(*(self._wait_on_node_of(shard) for shard in touched))
+
+    async def _wait_on_node_of(self, shard: int) -> None:
+        # WAIT counts the writes of the connection it is sent on, and the script may have used
+        # another pooled connection: a marker write to the shard's slot, in one pipeline with
+        # WAIT, comes after the script's writes in that node's replication stream
+        marker = shard_key(self.settings.queue_prefix, shard, "wait")
+        s, target = self.settings, {}
+        if self.is_cluster:
+            target = {"target_nodes": cast(RedisCluster, self.redis).get_node_from_key(marker)}
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(marker, "1", px=3_600_000)
+            pipe.execute_command("WAIT", s.wait_replicas, s.wait_timeout_ms, **target)
+            await pipe.execute()
 
     # --- one job --------------------------------------------------------------------------
     async def get(self, job_id: str, *, tenant: str | None = None) -> Job:

@@ -40,10 +40,13 @@ class Scripts:
         return result
 
     async def start(
-        self, keys: QueueKeys, consumer: str, entries: Sequence[tuple[str, str]]
+        self, keys: QueueKeys, consumer: str, entries: Sequence[tuple[str, str]], read: int = 0
     ) -> list[list[Any]]:
-        """Mark read entries (entry id, job id) running; see start.lua for the row layout."""
+        """Mark entries (entry id, job id) running, or with no entries read up to `read` new ones
+        first (one round trip); see start.lua for the row layout."""
         args: list[Any] = [consumer, GROUP, len(entries)]
+        if not entries:
+            args.append(read)
         for entry, job_id in entries:
             args += [entry, job_id]
         result: list[list[Any]] = await self._call("start", keys, args)

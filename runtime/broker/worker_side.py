@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from runtime.broker.base import BrokerBase
+from runtime.broker.cluster import ShardReaders, StartFn, node_client
 from runtime.broker.connection import translated_errors
 from runtime.broker.keys import GROUP
 from runtime.broker.protocol import Delivery, Reclaimed, Settlement, WorkerInfo
@@ -43,8 +44,20 @@ def _delivery(row: list[Any]) -> Delivery | None:
 class WorkerSideMixin(BrokerBase):
     """Reading, settling and the bookkeeping that keeps at-least-once delivery honest."""
 
+    async def claim(self, consumer: str, count: int) -> list[Delivery]:
+        """Read and start up to `count` new entries without blocking: one script call per shard."""
+        per_shard = max(1, -(-count // len(self.shard_keys)))
+        async with translated_errors(self.redis):
+            answers = await asyncio.gather(*(
+                self.scripts.start(keys, consumer, [], read=per_shard) for keys in self.shard_keys
+            ))  # fmt: skip
+        started = (_delivery(row) for rows in answers for row in rows)
+        return [d for d in started if d is not None]
+
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
         """Read up to `count` new entries per shard (blocking up to block_ms) and start them."""
+        if self.is_cluster:
+            return await self._read_shards(consumer, count, block_ms)
         streams: dict[Any, Any] = {keys.stream: ">" for keys in self.shard_keys}
         async with translated_errors(self.blocking):
             answer = await self.blocking.xreadgroup(
@@ -57,6 +70,24 @@ class WorkerSideMixin(BrokerBase):
             for stream, entries in answer
         ]
         return await self._start(consumer, batches)
+
+    async def _read_shards(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
+        # a cluster: XREADGROUP names one slot, so one outstanding read per shard
+        if self._readers is None:
+            streams = [keys.stream for keys in self.shard_keys]
+            margin_s = self.settings.redis_timeout_ms / 1000
+            self._readers = ShardReaders(
+                self.blocking, streams, self._start_one(consumer), margin_s
+            )
+        async with translated_errors(self.blocking):
+            deliveries = await self._readers.read(consumer, count, block_ms)
+        return deliveries
+
+    def _start_one(self, consumer: str) -> StartFn:
+        async def start(shard: int, entries: list[tuple[str, str]]) -> list[Delivery]:
+            return await self._start(consumer, [(shard, entries)])
+
+        return start
 
     async def _start(
         self, consumer: str, batches: list[tuple[int, list[tuple[str, str]]]]
@@ -139,6 +170,8 @@ class WorkerSideMixin(BrokerBase):
 
     async def hand_back(self, consumer: str) -> int:
         """Return everything this consumer holds to the streams at once (shutdown)."""
+        if self._readers is not None:
+            await self._readers.stop()  # nothing may arrive for us after the hand-back
         total = 0
         async with translated_errors(self.redis):
             for keys in self.shard_keys:
@@ -173,14 +206,20 @@ class WorkerSideMixin(BrokerBase):
 
     async def cancellations(self) -> AsyncIterator[str]:
         """Job ids whose running attempt must stop, as cancel.lua publishes them."""
-        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-        try:
+        client = self.redis
+        if self.is_cluster:  # PUBLISH reaches every node: listen on any one
             async with translated_errors(self.redis):
+                client = await node_client(self.redis, self.settings)  # type: ignore[arg-type]
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            async with translated_errors(client):
                 await pubsub.subscribe(self.globals.cancel_channel)
             while True:
-                async with translated_errors(self.redis):
+                async with translated_errors(client):
                     message = await pubsub.get_message(timeout=1.0)
                 if message is not None:
                     yield str(message["data"])
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+            if client is not self.redis:
+                await client.aclose()

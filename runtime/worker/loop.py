@@ -53,7 +53,8 @@ class Worker:
         self.registry = registry
         self.settings = settings
         self.name = name or settings.worker_name or default_worker_name()
-        self.in_flight: dict[str, InFlight] = {}
+        self.in_flight: dict[str, InFlight] = {}  # claimed and not yet settled
+        self.running = 0  # handlers running now: what WORKER_CONCURRENCY bounds
         self.processed = 0
         self.failed = 0
         self.started_ms = int(time.time() * 1000)
@@ -128,16 +129,22 @@ class Worker:
     # --- claim and run --------------------------------------------------------------------
     async def _read_loop(self) -> None:
         s = self.settings
+        # refill in batches: wait until half the slots (at most a batch) are free, so reads stay
+        # large while finished jobs are settled in the background
+        refill = max(1, min(s.worker_batch_size, s.worker_concurrency // 2))
         while not self._stopping.is_set():
-            free = s.worker_concurrency - len(self.in_flight)
-            if free <= 0:
+            free = s.worker_concurrency - self.running
+            if free < (refill if self.running else 1):
                 self._slot_free.clear()
                 await self._slot_free.wait()
                 continue
+            count = min(free, s.worker_batch_size)
             try:
-                deliveries = await self.broker.read(
-                    self.name, min(free, s.worker_batch_size), s.worker_block_ms
-                )
+                # with a backlog, one round trip claims and starts a batch; only an empty claim
+                # falls back to the blocking read (which wakes as soon as work arrives)
+                deliveries = await self.broker.claim(self.name, count)
+                if not deliveries:
+                    deliveries = await self.broker.read(self.name, count, s.worker_block_ms)
             except EmptyBrokerDetected as exc:
                 self.fail_loudly(exc)
                 return
@@ -149,6 +156,7 @@ class Worker:
 
     def launch(self, deliveries: list[Delivery]) -> None:
         """Start running freshly claimed attempts."""
+        self.running += len(deliveries)
         for d in deliveries:
             flight = InFlight(d, JobContext(d.job_id, d.attempt, d.task_type))
             self.in_flight[d.job_id] = flight
@@ -194,10 +202,15 @@ class Worker:
         ceiling = d.max_backoff_ms or (spec and spec.max_backoff_ms) or s.max_backoff_ms
         return RetryPolicy(d.max_retries, initial, max(initial, ceiling))
 
-    def finish(self, settlement: Settlement, duration_s: float, finished: Finished) -> None:
-        """Queue a settlement for the next batch and log the job event."""
+    def finish(
+        self, settlement: Settlement, duration_s: float, finished: Finished, *, ran: bool = True
+    ) -> None:
+        """Queue a settlement for the next batch, free the handler's slot, log the job event."""
         self._done.append(settlement)
         self._done_ready.set()
+        if ran:
+            self.running -= 1
+            self._slot_free.set()
         self.events.attempt_ended(settlement, duration_s, finished.error)
 
     def settle_lost(self, lost: list[Delivery]) -> None:
@@ -207,7 +220,7 @@ class Worker:
                 continue  # our own attempt, still running: its lease renewal was late
             self.in_flight[d.job_id] = InFlight(d, JobContext(d.job_id, d.attempt, d.task_type))
             error = WorkerLost(f"worker stopped answering during attempt {d.attempt}")
-            self.finish(self.failure(d, error), 0.0, Finished(error=error))
+            self.finish(self.failure(d, error), 0.0, Finished(error=error), ran=False)
 
     # --- settle ---------------------------------------------------------------------------
     async def _settle_loop(self) -> None:
