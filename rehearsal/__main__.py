@@ -22,9 +22,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument(
         "--bad",
-        choices=("ready", "probe"),
+        choices=("ready", "probe", "worker"),
         help="how release v3 is broken: its API never gets ready (default of the full run), "
-        "or it is ready but refuses the probe job (default of --short, fails faster)",
+        "it is ready but refuses the probe job (default of --short, fails faster), or its "
+        "worker crashes at start",
     )
     p.add_argument("--keep", action="store_true", help="keep the work directory and its logs")
     p.add_argument("--rate", type=float, default=200.0, help="requests per second (default 200)")

@@ -106,8 +106,11 @@ async def run_hook(instance: Instance, archive: Path, hook: Hook, log: Path) -> 
 
 
 class Deployer:
-    """Deploys a revision to the deployment group, one instance at a time (CodeDeployDefault.
-    OneAtATime); a failed instance stops the deployment and stays out of the target group."""
+    """Deploys a revision to the deployment group the way CodeDeployDefault.OneAtATime does: one
+    instance at a time; a failed instance stops the deployment and stays out of the target group,
+    except that a failure on the *last* instance does not fail the deployment (AWS: "all
+    instances but one are kept in a healthy state"). Instances out of service go first, so a
+    rollback never takes the last healthy instance out while a failed one is still out."""
 
     def __init__(self, instances: list[Instance], targets: TargetGroup, timeline: Timeline):
         self.instances = instances
@@ -119,10 +122,18 @@ class Deployer:
         """One deployment of revision; True when every instance succeeded."""
         deployment = f"d-{next(DEPLOYMENT_IDS):04d}"
         self.timeline.mark(f"{deployment} {label} of {revision.name} starts")
-        for instance in self.instances:
-            if not await self._deploy_instance(instance, revision, deployment):
-                self.timeline.mark(f"{deployment} failed on {instance.name}")
-                return False
+        order = sorted(self.instances, key=lambda i: i in self.targets.registered)
+        for n, instance in enumerate(order):
+            if await self._deploy_instance(instance, revision, deployment):
+                continue
+            if 0 < n == len(order) - 1:
+                self.timeline.mark(
+                    f"{deployment} failed on {instance.name}, the last instance: OneAtATime "
+                    "still calls the deployment a success (no rollback)"
+                )
+                break
+            self.timeline.mark(f"{deployment} failed on {instance.name}")
+            return False
         self.last_good = revision
         self.timeline.mark(f"{deployment} succeeded")
         return True

@@ -17,6 +17,8 @@
 # in DTQ_REHEARSAL_BAD_RELEASE is a broken one, broken as DTQ_REHEARSAL_BAD_MODE says:
 #   ready  its API points at a dead queue server and never becomes ready (wait_ready times out)
 #   probe  its API is ready but refuses every POST (MAX_PAYLOAD_BYTES=8), so the probe job fails
+#   worker its worker crashes at start (a TASK_MODULES entry that cannot be imported); the API is
+#          fine, and the probe job is run by any other instance's worker (see docs/rehearsal.md)
 
 imds_get() {
   case "$1" in
@@ -90,10 +92,11 @@ start_role() {
     load_env_file "${DTQ_CONFIG_DIR}/${role}.env"
     load_env_file "${DTQ_RUN_DIR}/secrets.env"
     export DTQ_RELEASE="${image##*:}" DTQ_ROLE="${role}"
-    if [[ "${role}" == api && "${DTQ_RELEASE}" == "${DTQ_REHEARSAL_BAD_RELEASE:-}" ]]; then
-      case "${DTQ_REHEARSAL_BAD_MODE:-ready}" in
-        probe) export MAX_PAYLOAD_BYTES=8 ;;
-        *) export REDIS_URL=redis://127.0.0.1:9/0 ;;
+    if [[ "${DTQ_RELEASE}" == "${DTQ_REHEARSAL_BAD_RELEASE:-}" ]]; then
+      case "${role}:${DTQ_REHEARSAL_BAD_MODE:-ready}" in
+        api:probe) export MAX_PAYLOAD_BYTES=8 ;;
+        api:ready) export REDIS_URL=redis://127.0.0.1:9/0 ;;
+        worker:worker) export TASK_MODULES=dtq_rehearsal_missing_module ;;
       esac
     fi
     mapfile -t command < <(role_command "${role}")
