@@ -113,6 +113,7 @@ class Supervisor:
     log_dir: Path
     restart: bool = True
     restart_exit3: bool = True
+    slot_env: dict[int, dict[str, str]] = field(default_factory=dict)
     slots: list[Slot] = field(default_factory=list)
     restarts: int = 0
     exits: list[int] = field(default_factory=list)
@@ -128,7 +129,7 @@ class Supervisor:
     def _spawn(self, slot: Slot) -> None:
         slot.generation += 1
         slot.name = f"w{self.run_id}-{slot.index}-{slot.generation}"
-        env = dict(self.env, WORKER_NAME=slot.name)
+        env = dict(self.env, WORKER_NAME=slot.name, **self.slot_env.get(slot.index, {}))
         with open(self.log_dir / f"worker-{slot.index}.log", "ab") as log:
             slot.proc = subprocess.Popen(
                 [PYTHON, "-m", "runtime.worker"], env=env, stdout=log, stderr=log

@@ -93,6 +93,12 @@ async def common_figures(run: Run, drain_s: float, result: Result) -> None:
         "enqueue_p50": _ms(percentile(enqueue, 0.5)), "enqueue_p99": _ms(percentile(enqueue, 0.99)),
         "e2e_p50": _ms(percentile(e2e, 0.5)), "e2e_p99": _ms(percentile(e2e, 0.99)),
     })  # fmt: skip
+    if lost:
+        states: dict[str, int] = {}
+        for j in lost:
+            state = jobs.get(j, {}).get("status", "missing")
+            states[state] = states.get(state, 0) + 1
+        result.figures["lost_states"] = ",".join(f"{k}:{v}" for k, v in sorted(states.items()))
     result.data.update(ops=ops, jobs=jobs, execs=execs, effects=effects, lost_ids=lost)
 
 

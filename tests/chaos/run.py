@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
+import socket
+import subprocess
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -15,10 +18,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from runtime.broker.keys import queue_keys
-from runtime.localserver import LocalServer
+from runtime.localserver import LocalServer, free_port
 from tests.chaos.checker import Allowed, Sampler, default_allowed
 from tests.chaos.generator import Generator, PayloadFn, ledger_body
-from tests.chaos.procs import ApiProcess, Supervisor, base_env
+from tests.chaos.procs import PYTHON, ApiProcess, Supervisor, base_env, stop_process
 
 Nemesis = Callable[["Run"], Awaitable[None]]
 
@@ -46,7 +49,10 @@ class Config:
     restart_exit3: bool = True
     start_workers: bool = True
     http_timeout_s: float = 5.0
-    redis_url: str | None = None  # clients go here (e.g. through a proxy) instead of the server
+    proxy_delay_ms: float | None = None  # clients reach the server through a delaying proxy
+    proxy_jitter_ms: float = 0.0
+    slot_env: dict[int, dict[str, str]] = field(default_factory=dict)  # per worker slot
+    setup: Callable[[Run], Awaitable[None]] | None = None  # extra servers/proxies (R7)
 
 
 @dataclass
@@ -66,6 +72,9 @@ class Run:
     sampler: Sampler | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     heal: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+    proxy_port: int | None = None
+    proxy_proc: Any = None
     load_started: float = 0.0
     load_ended: float = 0.0
 
@@ -83,7 +92,9 @@ class Run:
 
     @property
     def client_url(self) -> str:
-        return self.config.redis_url or self.server.url
+        if self.proxy_port is not None:
+            return f"redis://127.0.0.1:{self.proxy_port}/0"
+        return self.server.url
 
     def worker_env(self) -> dict[str, str]:
         c = self.config
@@ -100,7 +111,7 @@ class Run:
     def start_workers(self) -> Supervisor:
         self.workers = Supervisor(
             self.worker_env(), self.config.workers, self.folder,
-            restart_exit3=self.config.restart_exit3,
+            restart_exit3=self.config.restart_exit3, slot_env=self.config.slot_env,
         ).start()  # fmt: skip
         return self.workers
 
@@ -123,12 +134,15 @@ async def open_run(config: Config, keep: bool = False) -> Any:
     effect_redis = Redis.from_url(effects.url, decode_responses=True, socket_timeout=2)
     run = Run(config, folder, server, effects, redis, effect_redis)
     try:
-        if config.redis_url is None:
-            await _start_processes(run)
+        if config.proxy_delay_ms is not None:
+            start_proxy(run)
+        if config.setup is not None:
+            await config.setup(run)
+        await _start_processes(run)
         yield run
     finally:
         await _teardown(run)
-        if not keep:
+        if not keep and not os.environ.get("CHAOS_KEEP"):
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -143,8 +157,10 @@ async def _start_processes(run: Run) -> None:
 async def workers_ready(run: Run, timeout_s: float = 60) -> None:
     """Wait until every supervised worker has sent its first heartbeat."""
     deadline = time.monotonic() + timeout_s
-    want = set(run.workers.started_names if run.workers else [])
     while time.monotonic() < deadline:
+        if run.workers is not None:
+            run.workers.tick()
+        want = {s.name for s in run.workers.slots} if run.workers else set()
         live = set(await run.redis.zrange(f"{run.prefix}:workers", 0, -1))
         if want <= live:
             return
@@ -152,11 +168,46 @@ async def workers_ready(run: Run, timeout_s: float = 60) -> None:
     raise TimeoutError(f"workers did not start within {timeout_s} s")
 
 
+def start_proxy(run: Run) -> None:
+    """The delaying TCP proxy in front of the server (a process of its own)."""
+    c = run.config
+    run.proxy_port, run.proxy_proc = proxy_process(
+        str(run.server.port), c.proxy_delay_ms or 0.0, c.proxy_jitter_ms
+    )
+
+
+def proxy_process(
+    targets: str, delay_ms: float = 0.0, jitter_ms: float = 0.0, both: bool = False
+) -> tuple[int, subprocess.Popen[bytes]]:
+    """Start `python -m tests.chaos.proxy` on a free port; (port, process)."""
+    port = free_port()
+    cmd = [PYTHON, "-m", "tests.chaos.proxy", str(port), targets,
+           "--delay-ms", str(delay_ms), "--jitter-ms", str(jitter_ms)]  # fmt: skip
+    if both:
+        cmd.append("--both")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    wait_port(port)
+    return port, proc
+
+
+def wait_port(port: int, timeout_s: float = 20) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port}")
+
+
 async def _teardown(run: Run) -> None:
     if run.workers is not None:
         await asyncio.to_thread(run.workers.stop)
     if run.api is not None:
         await asyncio.to_thread(run.api.stop)
+    if run.proxy_proc is not None:
+        stop_process(run.proxy_proc, timeout_s=5)
+    for fn in run.cleanup:
+        fn()
     await run.redis.aclose()
     await run.effect_redis.aclose()
     run.server.stop(kill=True)
