@@ -37,6 +37,12 @@ class Principal:
         if self.role not in roles:
             raise Forbidden(f"an API key with role {self.role!r} may not do this")
 
+    def require_all_tenants(self) -> None:
+        """Raise Forbidden for a tenant's key: deployment-wide figures count every tenant's jobs
+        (and name the workers' hosts), which one tenant must not see."""
+        if self.tenant is not None:
+            raise Forbidden("a tenant's key may not see figures that span every tenant")
+
 
 ANONYMOUS_ADMIN = Principal(role="admin")
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from runtime.api.auth import Forbidden
 from runtime.api.deps import BrokerDep, PrincipalDep
 from runtime.api.jsonbody import JsonRoute
 from runtime.api.routes.jobs import CURSOR
@@ -56,6 +55,5 @@ async def replay_one(job_id: str, broker: BrokerDep, principal: PrincipalDep) ->
 async def purge(broker: BrokerDep, principal: PrincipalDep) -> Purged:
     """Delete every dead job (admin keys without a tenant only: the purge spans all tenants)."""
     principal.require("admin")
-    if principal.tenant is not None:
-        raise Forbidden("a tenant's key may not purge the dead-letter queue of every tenant")
+    principal.require_all_tenants()
     return Purged(purged=await broker.purge_dead())

@@ -18,7 +18,7 @@ from runtime.api.schemas import (
 from runtime.broker.protocol import QueueStats
 from runtime.broker.queries import BUCKET_MS
 
-router = APIRouter(prefix="/metrics", tags=["metrics"], responses=errors(401, 429, 503))
+router = APIRouter(prefix="/metrics", tags=["metrics"], responses=errors(401, 403, 429, 503))
 
 COUNTERS = {
     "created": "Jobs created",
@@ -34,12 +34,16 @@ COUNTERS = {
 @router.get("")
 async def metrics(broker: BrokerDep, principal: PrincipalDep) -> MetricsPublic:
     """Counts by status, DLQ depth, totals, backlog and the age of the oldest queued job."""
+    principal.require_all_tenants()
     return MetricsPublic.from_stats(await broker.stats())
 
 
-@router.get("/prometheus", response_class=PlainTextResponse, responses=json_errors(401, 429, 503))
+@router.get(
+    "/prometheus", response_class=PlainTextResponse, responses=json_errors(401, 403, 429, 503)
+)
 async def prometheus(broker: BrokerDep, principal: PrincipalDep) -> PlainTextResponse:
     """The same figures in Prometheus text exposition format."""
+    principal.require_all_tenants()
     return PlainTextResponse(
         render_prometheus(await broker.stats()), media_type="text/plain; version=0.0.4"
     )
@@ -52,6 +56,7 @@ async def timeseries(
     window_s: Annotated[int, Query(ge=10, le=3600)] = 600,
 ) -> SeriesPublic:
     """Created/completed/failed per 10 s bucket and average wait and run times."""
+    principal.require_all_tenants()
     points = await broker.series(window_s)
     return SeriesPublic(
         bucket_s=BUCKET_MS // 1000, points=[SeriesPointPublic.from_point(p) for p in points]

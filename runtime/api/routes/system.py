@@ -19,9 +19,10 @@ async def tasks(registry: RegistryDep, principal: PrincipalDep) -> TaskList:
     return TaskList(items=[TaskPublic.from_spec(s) for s in registry.specs()])
 
 
-@router.get("/workers", responses=errors(503))
+@router.get("/workers", responses=errors(403, 503))
 async def workers(broker: BrokerDep, principal: PrincipalDep) -> WorkerList:
     """Workers whose heartbeat is fresh, with in-flight and processed counts."""
+    principal.require_all_tenants()
     now_ms = int(time.time() * 1000)
     return WorkerList(items=[WorkerPublic.from_info(w, now_ms) for w in await broker.workers()])
 
