@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from rehearsal.codedeploy import Deployer, TargetGroup, build_revision
 from rehearsal.fleet import REPO, ROLES, Fleet, Instance, Secrets
@@ -205,7 +206,7 @@ class Load:
             raise RuntimeError("the load generator did not start")
         return load
 
-    async def stop(self) -> dict[str, list]:  # type: ignore[type-arg]
+    async def stop(self) -> dict[str, Any]:
         """SIGTERM, wait for the answers still out, read the history."""
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
