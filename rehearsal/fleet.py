@@ -94,6 +94,7 @@ class Instance:
     api_port: int = field(default_factory=free_port)
     last_good_archive: Path | None = None
     pids_seen: set[int] = field(default_factory=set)
+    roles: dict[int, str] = field(default_factory=dict)  # pid → role, for every pid seen
 
     @property
     def root(self) -> Path:
@@ -177,7 +178,12 @@ class Instance:
 
     def note_pids(self) -> set[int]:
         """Remember the PIDs in the PID files (to stop and reap them later); the live ones."""
-        live = {p for p in (self.pid(r) for r in ROLES) if p is not None}
+        live: set[int] = set()
+        for role in ROLES:
+            pid = self.pid(role)
+            if pid is not None:
+                live.add(pid)
+                self.roles.setdefault(pid, role)
         self.pids_seen |= live
         return live
 

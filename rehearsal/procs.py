@@ -52,15 +52,20 @@ def children(ppid: int) -> set[int]:
     return found
 
 
-def reap(pids: set[int]) -> None:
-    """waitpid() those of pids that have exited and became our children (orphans we adopted)."""
+def reap(pids: set[int], exits: dict[int, int | None]) -> None:
+    """waitpid() those of pids that exited and became our children (orphans we adopted); each
+    leaves pids for exits with its exit code (negative: killed by that signal; None: unknown)."""
     for pid in list(pids):
         try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
+            done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            done = pid if _stat(pid) is None else 0  # gone, or not (yet) ours
+            if _stat(pid) is None:  # gone, reaped by someone else; else not (yet) our child
+                pids.discard(pid)
+                exits[pid] = None
+            continue
         if done:
             pids.discard(pid)
+            exits[pid] = os.waitstatus_to_exitcode(status)
 
 
 def runs_dtq(pid: int) -> bool:

@@ -22,6 +22,7 @@ class Outcome:
     missed: list[str]
     errors: dict[str, int]
     verdict: str = ""
+    drains: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -37,7 +38,9 @@ class Outcome:
             )
         errors = " ".join(f"{k}={v}" for k, v in sorted(self.errors.items())) or "none"
         return "\n".join(
-            [self.figures.line(), f"goals: {verdict}", f"client errors: {errors}", "timeline:"]
+            [self.figures.line(), f"goals: {verdict}", f"client errors: {errors}"]
+            + ([f"drains: {self.drains}"] if self.drains else [])
+            + ["timeline:"]
             + [f"  {line}" for line in self.timeline]
         )
 
@@ -72,8 +75,25 @@ async def rolling_update(cfg: RunConfig) -> Outcome:
         missed += [name for name, ok in (
             ("v2_deployed", v2_ok), ("v3_rejected", not v3_ok), ("rolled_back", rolled_back),
             ("final_release_v2", final_release(stack) == {"v2"})) if not ok]  # fmt: skip
+        drains, clean = drain_summary(stack)
+        missed += [] if clean else ["services_stopped_cleanly"]
         stack.failed = bool(missed)
-        return Outcome(figures, t.lines(), missed, history["errors"])
+        return Outcome(figures, t.lines(), missed, history["errors"], drains=drains)
+
+
+def drain_summary(stack: Stack) -> tuple[str, bool]:
+    """Exit codes of the stopped APIs and workers and the jobs handed back; whether all stopped
+    cleanly: a drained worker exits 0 (Z2); uvicorn re-raises the SIGTERM it caught once its
+    graceful shutdown is done, so a clean API ends "killed by SIGTERM" (-15; docker shows 143).
+    A SIGKILL after the stop timeout shows up as -9."""
+    codes = stack.exit_codes()
+    text = "; ".join(
+        f"{role} exits "
+        + (", ".join(f"{n}×{c}" for c, n in sorted(counts.items(), key=str)) or "-")
+        for role, counts in codes.items()
+    )
+    clean = all(c == 0 for c in codes["worker"]) and all(c in (0, -15) for c in codes["api"])
+    return f"{text}; jobs handed back unfinished: {stack.handed_back()}", clean
 
 
 def final_release(stack: Stack) -> set[str | None]:

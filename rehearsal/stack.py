@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -85,6 +86,7 @@ class Stack:
     deployer: Deployer | None = None
     generator_pid: int | None = None
     failed: bool = False
+    exits: dict[int, int | None] = field(default_factory=dict)  # service pid → exit code
     _reaper: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Stack:
@@ -118,6 +120,13 @@ class Stack:
         self.deployer = Deployer(self.instances, targets, self.timeline)
         self.deployer.last_good = self.revision("v1")
 
+    def handed_back(self) -> int:
+        """Jobs the stopped workers handed back unfinished (from their logs)."""
+        pattern = re.compile(r"handed (\d+) unfinished job")
+        logs = [i.run_dir / "worker.log" for i in self.instances]
+        text = "".join(p.read_text(errors="replace") for p in logs if p.exists())
+        return sum(int(n) for n in pattern.findall(text))
+
     def revision(self, release: str) -> Path:
         """The bundle of a release."""
         return self.workdir / "revisions" / release
@@ -129,8 +138,23 @@ class Stack:
 
     async def _reap_forever(self) -> None:
         while True:
-            reap(self._service_pids())
+            self.reap()
             await asyncio.sleep(0.2)
+
+    def reap(self) -> None:
+        """Collect the exit codes of the services that stopped since the last call."""
+        reap(self._service_pids() - self.exits.keys(), self.exits)
+
+    def exit_codes(self) -> dict[str, dict[int | None, int]]:
+        """Per role: exit code → how many processes of that role ended with it (so far)."""
+        self.reap()
+        out: dict[str, dict[int | None, int]] = {role: {} for role in ROLES}
+        for instance in self.instances:
+            for pid, role in instance.roles.items():
+                if pid in self.exits:
+                    code = self.exits[pid]
+                    out[role][code] = out[role].get(code, 0) + 1
+        return out
 
     def _service_pids(self) -> set[int]:
         pids: set[int] = set()
@@ -150,7 +174,7 @@ class Stack:
         self._stop_services()
         if self.server is not None:
             self.server.stop()
-        reap(self._service_pids())
+        self.reap()
         if kind is not None or self.failed or self.cfg.keep:
             print(f"rehearsal: logs kept in {self.workdir}", file=sys.stderr, flush=True)
         else:
@@ -166,7 +190,7 @@ class Stack:
                 os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout_s
         while any(alive(p) for p in live) and time.monotonic() < deadline:
-            reap(set(live))
+            self.reap()
             time.sleep(0.05)
         for pid in live:
             if alive(pid):
