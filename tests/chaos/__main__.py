@@ -29,12 +29,18 @@ async def run_tests(names: list[str], profile: str, as_json: bool, inner: bool) 
         try:
             results = await (fn or TESTS[name])(p)
         except Exception as exc:  # a harness failure is a missed goal, reported as such
-            results = [Result(name, {"error": f"{type(exc).__name__}: {exc}"[:200]}, [("ran", False)])]
+            results = [
+                Result(name, {"error": f"{type(exc).__name__}: {exc}"[:200]}, [("ran", False)])
+            ]
         for r in results:
             r.figures["run_s"] = round(time.monotonic() - started, 1)
             ok &= r.met
             if as_json:
-                print(json.dumps({"id": r.test_id, "figures": r.figures, "goals": r.goals}, default=str))
+                print(
+                    json.dumps(
+                        {"id": r.test_id, "figures": r.figures, "goals": r.goals}, default=str
+                    )
+                )
             else:
                 print(r.line(), flush=True)
     return ok

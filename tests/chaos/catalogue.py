@@ -16,10 +16,10 @@ def _control(fn: Callable[..., Awaitable[list[Result]]]) -> TestFn:
     return functools.partial(fn, control=True)
 
 
-def _r17(p: Profile) -> Awaitable[list[Result]]:
+def _r17(p: Profile, resend_start: bool = False) -> Awaitable[list[Result]]:
     from tests.chaos import model
 
-    return model.r17(p)
+    return model.r17(p, resend_start=resend_start)
 
 
 TESTS: dict[str, TestFn] = {
@@ -40,7 +40,7 @@ TESTS: dict[str, TestFn] = {
     "R13": t_queue.r13, "R13-control": _control(t_queue.r13),
     "R14": t_retry.r14,
     "R15": t_retry.r15,
-    "R17": _r17,
+    "R17": _r17, "R17-resend-start": functools.partial(_r17, resend_start=True),
 }  # fmt: skip
 
 # inside the network namespace R8 runs its body directly

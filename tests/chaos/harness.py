@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tests.chaos.report import Result, common_figures
 from tests.chaos.run import Config, Nemesis, Run, drain, load, open_run
@@ -30,6 +31,17 @@ FAST = Profile("fast", 0.1)
 CI = Profile("ci", 1.0)
 LONG = Profile("long", 3.0)
 PROFILES = {"fast": FAST, "ci": CI, "long": LONG}
+
+
+def sized(p: Profile, **kw: Any) -> Config:
+    """A Config for profile p: the CI profile (4 workers × 8, min-idle 5 s, reclaim 1 s), or for
+    `fast` 2 workers, min-idle 1 s, reclaim 200 ms, drain timeout 40 s; `kw` overrides."""
+    c = Config()
+    if p.fast:
+        c.workers, c.visibility_ms, c.reclaim_ms, c.drain_timeout_s = 2, 1_000, 200, 40
+    for k, v in kw.items():
+        setattr(c, k, v)
+    return c
 
 
 async def execute(

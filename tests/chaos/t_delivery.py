@@ -10,19 +10,14 @@ from typing import Any
 import orjson
 
 from tests.chaos.checker import lost_attempts, percentile
-from tests.chaos.harness import Profile, execute
+from tests.chaos.harness import Profile, execute, sized
 from tests.chaos.report import Result
 from tests.chaos.run import Config, Run
 
 
 def base(p: Profile, **kw: Any) -> Config:
     """The CI profile (fast: 100 jobs/s, 1 s visibility) with `kw` overrides."""
-    c = Config(rate=30 if p.fast else 200, duration_s=p.n(60, 4), drain_timeout_s=120)
-    if p.fast:
-        c.visibility_ms, c.reclaim_ms, c.drain_timeout_s = 1_000, 200, 40
-    for k, v in kw.items():
-        setattr(c, k, v)
-    return c
+    return sized(p, **{"rate": 30 if p.fast else 200, "duration_s": 4 if p.fast else p.n(60), **kw})
 
 
 def ms(text: str) -> float:
@@ -123,7 +118,7 @@ async def stale_figures(run: Run, r: Result) -> None:
 
 async def r3(p: Profile, control: bool = False) -> list[Result]:
     """R3: SIGSTOP a worker for 3 × min-idle, then SIGCONT; its late completions change nothing."""
-    cycles = 2 if p.fast else 10
+    cycles = 1 if p.fast else 10
     cfg = base(p, job_ms=300)
     vis = cfg.visibility_ms / 1000
     cfg.duration_s = cycles * (3 * vis + 2) + 1

@@ -15,9 +15,9 @@ from typing import Any
 
 from tests.chaos.checker import lost_attempts
 from tests.chaos.generator import Op
-from tests.chaos.harness import Profile, execute
+from tests.chaos.harness import Profile, execute, sized
 from tests.chaos.report import Result
-from tests.chaos.run import Config, Run
+from tests.chaos.run import Run
 from tests.chaos.t_retry import backoff_check, due_watcher
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
@@ -54,7 +54,7 @@ async def r8_inner(p: Profile, control: bool = False) -> list[Result]:
     """R8 proper; runs inside `unshare -n` (see r8)."""
     cut_s = 4.0 if p.fast else 15.0
     timeout_ms = 10_000 if control else 1_000
-    cfg = Config(rate=20 if p.fast else 200, duration_s=cut_s + (6 if p.fast else 20), job_ms=20)
+    cfg = sized(p, rate=20 if p.fast else 200, duration_s=cut_s + (6 if p.fast else 20), job_ms=20)
     cfg.worker_env = cfg.api_env = {"REDIS_TIMEOUT_MS": str(timeout_ms)}
     marks: dict[str, float] = {}
 
@@ -139,7 +139,7 @@ def count_warnings(folder: Path) -> int:
 
 async def r9(p: Profile, control: bool = False) -> list[Result]:
     """R9: +50 ms ± 25 ms on every Redis round trip (userspace proxy for API and workers)."""
-    cfg = Config(rate=20 if p.fast else 100, duration_s=5 if p.fast else 60, job_ms=10,
+    cfg = sized(p, rate=20 if p.fast else 100, duration_s=5 if p.fast else 60, job_ms=10,
                  proxy_delay_ms=50, proxy_jitter_ms=25)  # fmt: skip
     if control:  # a socket timeout below the round trip: every command times out
         cfg.worker_env = cfg.api_env = {"REDIS_TIMEOUT_MS": "70"}
@@ -153,7 +153,9 @@ async def r9(p: Profile, control: bool = False) -> list[Result]:
             api_5xx=sum(1 for op in ops if op.status >= 500),
         )  # fmt: skip
         if control:
-            r.goal("control (70 ms timeout): spurious_timeouts>0", r.figures["spurious_timeouts"] > 0)
+            r.goal(
+                "control (70 ms timeout): spurious_timeouts>0", r.figures["spurious_timeouts"] > 0
+            )
             return
         r.require_safety()
         r.goal("spurious_timeouts=0", r.figures["spurious_timeouts"] == 0)
@@ -181,7 +183,7 @@ async def r10(p: Profile) -> list[Result]:
         return {"task_type": "flaky", "payload": {"n": nonce, "fail_times": 2}, "max_retries": 2,
                 "initial_backoff_ms": base, "max_backoff_ms": cap}  # fmt: skip
 
-    cfg = Config(rate=4 if p.fast else 10, duration_s=3 if p.fast else 30, body=body)
+    cfg = sized(p, rate=4 if p.fast else 10, duration_s=3 if p.fast else 30, body=body)
     cfg.visibility_ms, cfg.reclaim_ms = (1_000, 200) if p.fast else (5_000, 1_000)
     cfg.slot_env = {0: faked("+300"), 1: faked("-300")}
     dues: dict[str, set[int]] = {}

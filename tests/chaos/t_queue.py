@@ -14,9 +14,9 @@ from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
 from tests.chaos.checker import attempts_of
 from tests.chaos.generator import Generator, Op
-from tests.chaos.harness import Profile, execute
+from tests.chaos.harness import Profile, execute, sized
 from tests.chaos.report import Result, common_figures
-from tests.chaos.run import Config, Run, drain, open_run, supervise, workers_ready
+from tests.chaos.run import Run, drain, open_run, supervise, workers_ready
 
 
 def settings_of(run: Run) -> Settings:
@@ -71,7 +71,7 @@ async def r11(p: Profile, control: bool = False) -> list[Result]:
     total = int(p.n(50_000, 1_000))
     total = 1_000 if p.fast else total
     keep = total // 5
-    cfg = Config(start_workers=False, rate=0, duration_s=0, drain_timeout_s=300)
+    cfg = sized(p, start_workers=False, rate=0, duration_s=0, drain_timeout_s=300)
     name = "R11-control" if control else "R11"
     result = Result(name)
     async with open_run(cfg) as run:
@@ -154,7 +154,7 @@ def churn(restarts: int, gc_idle_ms: int, figures: dict[str, Any], unsafe_gc: bo
 async def r13(p: Profile, control: bool = False) -> list[Result]:
     """R13: 200 restarts with fresh consumer names; GC deletes only consumers with 0 pending."""
     restarts = 10 if p.fast else 200
-    cfg = Config(rate=20 if p.fast else 100, duration_s=6 if p.fast else 120, job_ms=100,
+    cfg = sized(p, rate=20 if p.fast else 100, duration_s=6 if p.fast else 120, job_ms=100,
                  drain_timeout_s=60 if p.fast else 120)  # fmt: skip
     if p.fast:
         cfg.visibility_ms, cfg.reclaim_ms = 1_000, 200

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from tests.chaos.checker import attempts_of, percentile
-from tests.chaos.harness import Profile, execute
+from tests.chaos.harness import Profile, execute, sized
 from tests.chaos.report import Result
-from tests.chaos.run import Config, Run
+from tests.chaos.run import Run
 
 
 # --- R14: backoff ------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ async def r14(p: Profile) -> list[Result]:
         return {"task_type": "flaky", "payload": {"fail_times": k, "n": nonce}, "max_retries": k,
                 "initial_backoff_ms": base, "max_backoff_ms": cap}  # fmt: skip
 
-    cfg = Config(rate=5 if p.fast else 20, duration_s=2 if p.fast else 30, body=body)
+    cfg = sized(p, rate=5 if p.fast else 20, duration_s=2 if p.fast else 30, body=body)
     dues: dict[str, set[int]] = {}
 
     async def after(run: Run, r: Result) -> None:
@@ -140,7 +140,7 @@ def canceller(answers: dict[str, tuple[float, str, bool]]) -> Any:
 async def r15(p: Profile) -> list[Result]:
     """R15: cancel at random times: one terminal state per job; cancelled-while-waiting never runs."""
     answers: dict[str, tuple[float, str, bool]] = {}
-    cfg = Config(rate=30 if p.fast else 200, duration_s=5 if p.fast else 50, body=mixed_body)
+    cfg = sized(p, rate=30 if p.fast else 200, duration_s=5 if p.fast else 50, body=mixed_body)
     cfg.allowed = lambda job_id, job: (
         ("cancelled",) if answers.get(job_id, (0, ""))[1] == "cancelled" else
         ("succeeded", "cancelled")
