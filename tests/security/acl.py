@@ -26,7 +26,9 @@ COMMON = [
 ]  # fmt: skip
 COMMANDS: dict[Role, list[str]] = {
     # enqueue/cancel/list/replay/purge scripts, stats, workers, series, WAIT_REPLICAS
-    "api": [*COMMON, "zcard", "zrevrangebylex", "xlen", "xinfo|groups", "publish", "wait"],
+    "api": [
+        *COMMON, "exists", "zcard", "zrevrangebylex", "xlen", "xinfo|groups", "publish", "wait",
+    ],
     # reading, start/settle/renew/reclaim/promote/sweep/hand-back scripts, heartbeats, cancels
     "worker": [
         *COMMON, "xreadgroup", "xautoclaim", "xclaim", "xpending", "xinfo|consumers",

@@ -94,8 +94,10 @@ async def round_trip(srv: LocalServer) -> dict[str, str]:
         return await api_calls(api_settings)
     finally:
         worker.stop()  # it leaves: hands back, removes its consumer, forgets itself
-        await asyncio.wait_for(running_worker, 15)
-        await worker_broker.close()
+        try:
+            await asyncio.wait_for(running_worker, 15)
+        finally:
+            await worker_broker.close()
 
 
 async def api_calls(api_settings: Settings) -> dict[str, str]:
@@ -104,8 +106,8 @@ async def api_calls(api_settings: Settings) -> dict[str, str]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c:
-            created = {
-                name: (await c.post("/jobs", json=body, headers=headers)).json()["id"]
+            answers = {
+                name: await c.post("/jobs", json=body, headers=headers)
                 for name, body, headers in [
                     ("echo", {"task_type": "echo", "payload": {"a": 1}}, {"Idempotency-Key": "k"}),
                     ("dead", {"task_type": "fail"}, {}),
@@ -114,6 +116,9 @@ async def api_calls(api_settings: Settings) -> dict[str, str]:
                     ("cancelled", {"task_type": "sleep", "payload": {"seconds": 30}}, {}),
                 ]
             }
+            refused = {n: r.text[:300] for n, r in answers.items() if r.status_code != 201}
+            assert not refused, refused
+            created = {name: r.json()["id"] for name, r in answers.items()}
             assert (await c.post("/jobs/batch", json={"jobs": [{"task_type": "noop"}]})).is_success
 
             async def running() -> bool:
@@ -160,7 +165,13 @@ async def test_s11_least_privilege_users(acl_server: LocalServer, figures: Figur
     with admin(acl_server) as r:
         r.execute_command("ACL", "LOG", "RESET")
         r.config_resetstat()
-    final = await round_trip(acl_server)
+    try:
+        final = await round_trip(acl_server)
+    except Exception as exc:
+        # what the server refused says which command acl.py lacks
+        with admin(acl_server) as r:
+            log = [(entry["username"], entry["object"]) for entry in r.acl_log()]
+        raise AssertionError(f"round trip failed; ACL LOG objects: {log}") from exc
     with admin(acl_server) as r:
         refused_in_round_trip = r.execute_command("ACL", "LOG")
         used = {name.removeprefix("cmdstat_") for name in r.info("commandstats")}
