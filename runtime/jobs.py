@@ -124,10 +124,29 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
+class _IdCounter:
+    """32 low bits of job ids: a counter from a random start, reseeded in every process (so
+    forked API workers do not share a sequence). Unique within a process; enqueue.lua refuses
+    an id that exists anyway, so a cross-process coincidence is retried, never overwrites."""
+
+    def __init__(self) -> None:
+        self.pid = -1
+        self.value = 0
+
+    def next(self) -> int:
+        if self.pid != os.getpid():
+            self.pid, self.value = os.getpid(), int.from_bytes(os.urandom(4), "big")
+        self.value = (self.value + 1) & 0xFFFFFFFF
+        return self.value
+
+
+_ids = _IdCounter()
+
+
 def new_job_id(shard: int, now_ms: int | None = None) -> str:
-    """A time-ordered id that names its shard: 12 hex ms + 8 hex random + '-' + shard."""
+    """A time-ordered id that names its shard: 12 hex ms + 8 hex sequence + '-' + shard."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    return f"{ms:012x}{os.urandom(4).hex()}-{shard}"
+    return f"{ms:012x}{_ids.next():08x}-{shard}"
 
 
 def shard_of_id(job_id: str, shards: int) -> int | None:

@@ -70,6 +70,9 @@ class translated_errors:
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: object
     ) -> bool:
+        if isinstance(exc, TimeoutError | OSError):
+            # a connect or read cut short below redis-py (asyncio's own timeout, a reset socket)
+            raise BrokerUnavailable(f"the queue's server is unreachable: {exc!r}") from exc
         if exc is None or not isinstance(exc, (rx.RedisError, rx.RedisClusterException)):
             return False
         if isinstance(exc, rx.ReadOnlyError):

@@ -18,6 +18,7 @@ from runtime.broker.queries import QueriesMixin
 from runtime.broker.scripts import EnqueueItem
 from runtime.broker.worker_side import WorkerSideMixin
 from runtime.errors import (
+    BrokerUnavailable,
     IdempotencyConflict,
     JobAlreadyFinished,
     JobNotFound,
@@ -61,35 +62,60 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
 
     async def enqueue(self, requests: Sequence[JobRequest]) -> list[Created]:
         """Create jobs, one script call per shard; a repeated Idempotency-Key returns the first."""
-        ids = [new_job_id(self._place(r)) for r in requests]
-        by_shard: dict[int, list[int]] = {}
-        for i, job_id in enumerate(ids):
-            by_shard.setdefault(self.shard_of(job_id), []).append(i)
+        created: list[Created | None] = [None] * len(requests)
+        todo, touched = list(range(len(requests))), set[int]()
+        for _ in range(5):  # an id taken by another process (code 4) is retried with a new one
+            todo = await self._enqueue_once(requests, todo, created, touched)
+            if not todo:
+                break
+        else:
+            raise BrokerUnavailable("could not find free job ids; retry the request")
+        async with translated_errors(self.redis):
+            await self._wait_for_replicas(touched)
+        return [c for c in created if c is not None]
+
+    async def _enqueue_once(
+        self,
+        requests: Sequence[JobRequest],
+        todo: list[int],
+        created: list[Created | None],
+        touched: set[int],
+    ) -> list[int]:
+        by_shard: dict[int, list[tuple[int, str]]] = {}
+        for i in todo:
+            shard = self._place(requests[i])
+            by_shard.setdefault(shard, []).append((i, new_job_id(shard)))
+        touched.update(by_shard)
         ttl = self.settings.idempotency_ttl_s
         calls = [
             self.scripts.enqueue(
-                self.shard_keys[shard], [self._item(ids[i], requests[i]) for i in idx], ttl
+                self.shard_keys[shard],
+                [self._item(job_id, requests[i]) for i, job_id in placed],
+                ttl,
             )
-            for shard, idx in by_shard.items()
+            for shard, placed in by_shard.items()
         ]
         async with translated_errors(self.redis):
             answers = [await calls[0]] if len(calls) == 1 else await asyncio.gather(*calls)
-            await self._wait_for_replicas(by_shard)
-        rows: list[list[Any]] = [[]] * len(requests)
-        for idx, answer in zip(by_shard.values(), answers, strict=True):
-            for i, row in zip(idx, answer, strict=True):
-                rows[i] = row
-        return [await self._created(req, row) for req, row in zip(requests, rows, strict=True)]
+        retry: list[int] = []
+        for placed, answer in zip(by_shard.values(), answers, strict=True):
+            for (i, _), row in zip(placed, answer, strict=True):
+                code = int(row[0])
+                if code == 4:
+                    retry.append(i)
+                elif code == 2:
+                    job = await self.get(str(row[1]), tenant=requests[i].tenant)
+                    created[i] = Created(job=job, created=False)
+                else:
+                    created[i] = self._created(requests[i], code, str(row[1]), int(row[2]))
+        return retry
 
-    async def _created(self, request: JobRequest, row: list[Any]) -> Created:
-        code, job_id, now_ms = int(row[0]), str(row[1]), int(row[2])
+    def _created(self, request: JobRequest, code: int, job_id: str, now_ms: int) -> Created:
         if code == 3:
             raise IdempotencyConflict(
                 "this Idempotency-Key was already used with a different request body",
                 details={"job_id": job_id},
             )
-        if code == 2:
-            return Created(job=await self.get(job_id, tenant=request.tenant), created=False)
         s, delayed = self.settings, request.delay_ms > 0
         job = Job(
             id=job_id,

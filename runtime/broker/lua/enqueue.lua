@@ -3,13 +3,15 @@
 -- ARGV[1] idempotency TTL s   ARGV[2] n jobs, then per job:
 --   id, idempotency key ('' = none), fingerprint, delay_ms, k, then k field/value pairs.
 -- Returns per job {code, id, created_ms}: 1 created, 2 replay of an earlier job (its id),
--- 3 the key was used with another body (the earlier id). Nothing else is written for 2 and 3.
+-- 3 the key was used with another body (the earlier id), 4 the id is taken (the caller retries
+-- with a new id; a job is never overwritten). Nothing is written for 2, 3 and 4.
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
 local out = {}
 local created = 0
+local listed = {}  -- ZADD arguments for the 'all' index, sent once for the batch
 local i = 3
 for j = 1, n do
   local id, idem, digest = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -18,7 +20,9 @@ for j = 1, n do
   local first = i + 5
   i = first + 2 * k
   local code, earlier = 1, nil
-  if idem ~= '' then
+  if redis.call('EXISTS', KEYS[6] .. id) == 1 then
+    code, earlier = 4, id
+  elseif idem ~= '' then
     local prev = redis.call('GET', KEYS[8] .. idem)
     if prev then
       local sep = string.find(prev, '|', 1, true)
@@ -41,7 +45,7 @@ for j = 1, n do
       redis.call('HSET', jk, 'created', now, 'updated', now, 'status', 'queued', 'entry', entry,
         unpack(fields))
     end
-    redis.call('ZADD', KEYS[7] .. 'all', 0, id)
+    listed[#listed + 1], listed[#listed + 2] = 0, id
     created = created + 1
     out[j] = {1, id, now}
   else
@@ -49,6 +53,7 @@ for j = 1, n do
   end
 end
 if created > 0 then
+  redis.call('ZADD', KEYS[7] .. 'all', unpack(listed))
   redis.call('HINCRBY', KEYS[5], 'created', created)
   local bucket = KEYS[9] .. math.floor(now / 10000)
   if redis.call('HINCRBY', bucket, 'created', created) == created then
