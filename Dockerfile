@@ -33,4 +33,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health/live\", timeout=2)"]
 # Timeouts chain (infra/environments.py Timeouts): keep-alive 65 s > ALB idle 60 s; graceful 20 s.
 CMD ["python", "-m", "uvicorn", "runtime.api.main:app", "--host", "0.0.0.0", "--port", "8000", \
-     "--timeout-keep-alive", "65", "--timeout-graceful-shutdown", "20"]
+     "--timeout-keep-alive", "65", "--timeout-graceful-shutdown", "20", \
+     "--limit-concurrency", "1000"]

@@ -70,7 +70,8 @@ class JobRequest:
             self.initial_backoff_ms,
             self.max_backoff_ms,
         )
-        return hashlib.sha1(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+        canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha1(canonical, usedforsecurity=False).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
