@@ -11,7 +11,9 @@
 #   pull_image IMAGE       checks the release label (dtq:<release>); nothing to download
 #   start_role ROLE IMAGE  a process (uvicorn / python -m runtime.worker) of release <release>,
 #                          in its own session, PID in $DTQ_RUN_DIR/ROLE.pid, log in ROLE.log
-#   stop_role ROLE         SIGTERM, wait up to DTQ_CONTAINER_STOP_S, then SIGKILL (docker stop)
+#   stop_role ROLE         SIGTERM, wait up to DTQ_CONTAINER_STOP_S, then SIGKILL (docker stop);
+#                          before the SIGKILL a SIGABRT makes Python's faulthandler write every
+#                          thread's stack to ROLE.log, so a process that ignored SIGTERM says why
 #
 # write_secret_env and api_key are the shipped ones (they only call read_secret). The release named
 # in DTQ_REHEARSAL_BAD_RELEASE is a broken one, broken as DTQ_REHEARSAL_BAD_MODE says:
@@ -91,7 +93,7 @@ start_role() {
     load_env_file "${DTQ_CONFIG_DIR}/common.env"
     load_env_file "${DTQ_CONFIG_DIR}/${role}.env"
     load_env_file "${DTQ_RUN_DIR}/secrets.env"
-    export DTQ_RELEASE="${image##*:}" DTQ_ROLE="${role}"
+    export DTQ_RELEASE="${image##*:}" DTQ_ROLE="${role}" PYTHONFAULTHANDLER=1
     if [[ "${DTQ_RELEASE}" == "${DTQ_REHEARSAL_BAD_RELEASE:-}" ]]; then
       case "${role}:${DTQ_REHEARSAL_BAD_MODE:-ready}" in
         api:probe) export MAX_PAYLOAD_BYTES=8 ;;
@@ -118,8 +120,10 @@ stop_role() {
     deadline=$((SECONDS + DTQ_CONTAINER_STOP_S))
     while role_alive "${pid}"; do
       if ((SECONDS >= deadline)); then
+        log "$1 still runs ${DTQ_CONTAINER_STOP_S}s after SIGTERM: stacks in $1.log, then SIGKILL"
+        kill -ABRT "${pid}" 2>/dev/null || true
+        sleep 1
         kill -KILL "${pid}" 2>/dev/null || true
-        log "$1 killed after ${DTQ_CONTAINER_STOP_S}s"
       fi
       sleep 0.1
     done
