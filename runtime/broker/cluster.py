@@ -12,7 +12,6 @@ differs in a cluster is only how commands that span shards are sent:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -97,7 +96,8 @@ class ShardReaders:
     read no more often than an idle one: none starves. Entries are started (start.lua) as soon
     as they arrive, so their lease is the worker's from the first moment; a read that completes
     while the worker is busy is handed over on the next call (at most one extra share per shard
-    beyond WORKER_CONCURRENCY)."""
+    beyond WORKER_CONCURRENCY). Reads still out at stop() end started-but-unrun: hand_back()
+    returns them to the stream."""
 
     def __init__(self, client: Redis, streams: list[str], start: StartFn, margin_s: float) -> None:
         self._client = client
@@ -148,11 +148,8 @@ class ShardReaders:
         return await self._start(shard, entries) if entries else []
 
     async def stop(self) -> None:
-        """Cancel the outstanding reads (before hand_back, so nothing arrives after it)."""
+        """Let the outstanding reads end (within one BLOCK), so nothing arrives after hand_back;
+        not cancelled: a command cut off mid-flight would leave its connection half used."""
         tasks = list(self._pending.values())
         self._pending.clear()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)

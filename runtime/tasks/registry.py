@@ -25,10 +25,19 @@ class JobContext:
     task_type: str
     # a plain flag: set on the event loop, read by handlers in any thread (one attribute store)
     _cancelled: bool = field(default=False, repr=False)
+    _timed_out: bool = field(default=False, repr=False)
 
     def is_cancelled(self) -> bool:
         """True once a cancel was requested: long handlers should check it and return early."""
         return self._cancelled
+
+    def is_timed_out(self) -> bool:
+        """True once the attempt ran past its timeout (the worker then stops waiting for it)."""
+        return self._timed_out
+
+    def mark_timed_out(self) -> None:
+        """Record that the attempt ran past its timeout (called by the worker)."""
+        self._timed_out = True
 
     def request_cancel(self) -> None:
         """Mark the job cancelled (called by the worker when the cancel request arrives)."""

@@ -172,6 +172,7 @@ class Worker:
             spec = self.registry.get(d.task_type)
             flight.handler_running = True
             finished = await run_attempt(spec, d, flight.ctx, self._pool)
+            flight.handler_running = False
         if self._shutting_down and finished.cancelled and not flight.ctx.is_cancelled():
             return  # interrupted by shutdown: hand_back() returns it to the queue
         self.finish(self.settlement(d, finished), time.monotonic() - flight.started, finished)
@@ -250,7 +251,17 @@ class Worker:
                     )
             self._slot_free.set()
 
-    # --- cancellation ---------------------------------------------------------------------
+    # --- timeouts and cancellation --------------------------------------------------------
+    def enforce_deadlines(self) -> None:
+        """Stop every running attempt past its timeout (called every DEADLINE_INTERVAL_S)."""
+        now = time.monotonic()
+        for flight in self.in_flight.values():
+            overdue = now - flight.started > flight.delivery.timeout_s
+            if overdue and flight.handler_running and not flight.ctx.is_timed_out():
+                flight.ctx.mark_timed_out()
+                if flight.task is not None:
+                    flight.task.cancel()
+
     def cancel_local(self, job_id: str) -> None:
         """Stop a running attempt of ours whose cancel was requested."""
         flight = self.in_flight.get(job_id)

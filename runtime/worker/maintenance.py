@@ -23,6 +23,7 @@ SWEEP_INTERVAL_S = 5.0
 GC_INTERVAL_S = 60.0
 GC_IDLE_MS = 3_600_000  # consumers idle this long with nothing pending are deleted
 BATCH = 200  # bounded work per script call
+DEADLINE_INTERVAL_S = 0.05  # attempts are stopped within this long after their timeout
 
 
 class Maintenance:
@@ -46,6 +47,7 @@ class Maintenance:
             (s.heartbeat_interval_ms / 1000, self.heartbeat),
         ]
         self._tasks = [asyncio.create_task(self._every(i, c)) for i, c in chores]
+        self._tasks.append(asyncio.create_task(self._enforce_deadlines()))
         self._tasks.append(asyncio.create_task(self._listen_for_cancels()))
         return self
 
@@ -114,6 +116,11 @@ class Maintenance:
         if w.events.metrics_due():
             live = len(await self.broker.workers())
             w.events.emit_metrics(await self.broker.stats(), info, live)
+
+    async def _enforce_deadlines(self) -> None:
+        while True:
+            await asyncio.sleep(DEADLINE_INTERVAL_S)
+            self.worker.enforce_deadlines()
 
     async def _listen_for_cancels(self) -> None:
         while True:

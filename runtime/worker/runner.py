@@ -27,20 +27,22 @@ class Finished:
 async def run_attempt(
     spec: TaskSpec | None, delivery: Delivery, ctx: JobContext, pool: ThreadPoolExecutor
 ) -> Finished:
-    """Call the handler (async on the loop, sync in the pool) within the attempt's timeout."""
+    """Call the handler (async on the loop, sync in the pool). The attempt's timeout is enforced
+    by the worker's deadline sweep, which cancels this call (one timer for all jobs)."""
     if spec is None:
         return Finished(error=PermanentError(f"unknown task type {delivery.task_type!r}"))
     args = (delivery.payload, ctx) if spec.wants_context else (delivery.payload,)
     try:
-        async with asyncio.timeout(delivery.timeout_s):
-            if spec.is_async:
-                value = await spec.handler(*args)
-            else:
-                call = functools.partial(contextvars.copy_context().run, spec.handler, *args)
-                value = await asyncio.get_running_loop().run_in_executor(pool, call)
-    except TimeoutError:
-        return Finished(error=JobTimeout(f"attempt ran past its timeout of {delivery.timeout_s} s"))
+        if spec.is_async:
+            value = await spec.handler(*args)
+        else:
+            call = functools.partial(contextvars.copy_context().run, spec.handler, *args)
+            value = await asyncio.get_running_loop().run_in_executor(pool, call)
     except asyncio.CancelledError:
+        if ctx.is_timed_out():
+            return Finished(
+                error=JobTimeout(f"attempt ran past its timeout of {delivery.timeout_s} s")
+            )
         if ctx.is_cancelled():
             return Finished(cancelled=True)
         raise
