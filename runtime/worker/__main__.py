@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 
@@ -25,7 +26,8 @@ async def serve(settings: Settings) -> int:
     try:
         return await worker.run()
     finally:
-        await broker.close()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(broker.close(), 5)
 
 
 def main() -> None:

@@ -88,12 +88,14 @@ class Worker:
         upkeep = Maintenance(self).start()
         await self._stopping.wait()
         reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
+        await asyncio.wait([reader], timeout=5)
         await self._drain()
         settler.cancel()
         await upkeep.stop()
-        await self._leave()
+        try:
+            await asyncio.wait_for(self._leave(), 15)
+        except TimeoutError:
+            log.warning("hand-back did not finish in 15 s; unfinished jobs will be reclaimed")
         self._pool.shutdown(wait=False, cancel_futures=True)
         log.info("worker %s stopped (exit %d)", self.name, self.exit_code)
         return self.exit_code

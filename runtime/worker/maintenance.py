@@ -33,6 +33,9 @@ class Maintenance:
         self.worker = worker
         self.broker = worker.broker
         self._tasks: list[asyncio.Task[None]] = []
+        # loops also check this flag: a cancellation that a client library turns into a timeout
+        # error (then retried as an outage) must not keep a chore alive past stop()
+        self._stopped = False
         self._cancel_listener: asyncio.Task[None] | None = None
 
     def start(self) -> Maintenance:
@@ -51,14 +54,17 @@ class Maintenance:
         self._tasks.append(asyncio.create_task(self._listen_for_cancels()))
         return self
 
-    async def stop(self) -> None:
-        """Stop every chore."""
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop every chore (bounded: a chore that ignores cancellation is abandoned, logged)."""
+        self._stopped = True
         for t in self._tasks:
             t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        _, stuck = await asyncio.wait(self._tasks, timeout=timeout_s)
+        for t in stuck:
+            log.error("chore %s did not stop within %.0f s; abandoned", t.get_coro(), timeout_s)
 
     async def _every(self, interval_s: float, chore: Callable[[], Awaitable[None]]) -> None:
-        while True:
+        while not self._stopped:
             try:
                 await chore()
             except EmptyBrokerDetected as exc:
@@ -118,15 +124,17 @@ class Maintenance:
             w.events.emit_metrics(await self.broker.stats(), info, live)
 
     async def _enforce_deadlines(self) -> None:
-        while True:
+        while not self._stopped:
             await asyncio.sleep(DEADLINE_INTERVAL_S)
             self.worker.enforce_deadlines()
 
     async def _listen_for_cancels(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 async for job_id in self.broker.cancellations():
                     self.worker.cancel_local(job_id)
+                    if self._stopped:
+                        break
             except BrokerUnavailable as exc:
                 log.warning("cancel listener reconnecting: %s", exc)
             await asyncio.sleep(1.0)
