@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +37,7 @@ PROFILES = {"fast": FAST, "ci": CI, "long": LONG}
 def sized(p: Profile, **kw: Any) -> Config:
     """A Config for profile p: the CI profile (4 workers × 8, min-idle 5 s, reclaim 1 s), or for
     `fast` 2 workers, min-idle 1 s, reclaim 200 ms, drain timeout 40 s; `kw` overrides."""
-    c = Config()
+    c = Config(fast=p.fast)
     if p.fast:
         c.workers, c.visibility_ms, c.reclaim_ms, c.drain_timeout_s = 2, 1_000, 200, 40
     for k, v in kw.items():
@@ -49,7 +50,10 @@ async def execute(
 ) -> Result:
     """Run `config` under `nemesis`, then compute the common figures and the test's own."""
     result = Result(test_id)
-    async with open_run(config) as run:
+    if config.fast and test_id.endswith(("-control", "-nowait")):
+        config.drain_timeout_s = min(config.drain_timeout_s, 10)  # the loss is the point
+    budget = config.duration_s + config.drain_timeout_s + 240  # every run stops by itself
+    async with asyncio.timeout(budget), open_run(config) as run:
         await load(run, nemesis)
         drain_s = await drain(run)
         await common_figures(run, drain_s, result)

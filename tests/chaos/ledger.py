@@ -13,7 +13,8 @@ because the engine has no switch for it):
 - CHAOS_NO_RENEW=1: lease renewal never runs (R4 control).
 - CHAOS_UNFENCED_SETTLE=1: settle.lua without the owner/attempt fence, i.e. a bare XACK + write
   by whoever finishes (R3 control).
-- CHAOS_NO_EPOCH=1: the epoch check never fails (R6c control).
+- CHAOS_NO_EPOCH=1: the epoch check never fails and an empty server never stops the worker
+  (R6c control).
 """
 
 from __future__ import annotations
@@ -96,11 +97,16 @@ def _install_controls() -> None:
         Maintenance.renew = no_renew  # type: ignore[method-assign]
     if os.environ.get("CHAOS_NO_EPOCH") == "1":
         from runtime.broker.base import BrokerBase
+        from runtime.worker.loop import Worker
 
         async def no_epoch(self: Any) -> None:
             return None
 
+        def carry_on(self: Any, exc: BaseException) -> None:
+            return None  # neither the epoch check nor a vanished group stops the worker
+
         BrokerBase.check_epoch = no_epoch  # type: ignore[method-assign]
+        Worker.fail_loudly = carry_on  # type: ignore[method-assign]
     if os.environ.get("CHAOS_UNFENCED_SETTLE") == "1":
         _unfence_settle()
 

@@ -10,6 +10,7 @@ start.lua for entries just read — what the client's automatic retry does after
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import tempfile
 import time
@@ -44,8 +45,9 @@ class QueueMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        s = Settings(_env_file=None, redis_url=self.server_url,  # type: ignore[call-arg]
-                     queue_prefix=f"m{next(_prefixes)}-{int(time.time())}", max_retries=1)  # fmt: skip
+        prefix = f"m{next(_prefixes)}-{int(time.time())}"
+        s = Settings(_env_file=None, redis_url=self.server_url, queue_prefix=prefix,  # type: ignore[call-arg]
+                     max_retries=1)  # fmt: skip
         self.broker = RedisBroker(s)
         self.keys = self.broker.shard_keys[0]
         self.run(self.broker.bootstrap())
@@ -117,10 +119,8 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
         job_id = data.draw(st.sampled_from(self.jobs))
-        try:
+        with contextlib.suppress(TaskQueueError):  # already finished
             self.run(self.broker.cancel(job_id))
-        except TaskQueueError:
-            pass  # already finished
 
     @rule()
     def gc(self) -> None:
@@ -164,8 +164,8 @@ def run_machine(examples: int, steps: int, resend_start: bool = False) -> tuple[
     with tempfile.TemporaryDirectory(prefix="dtq-r17-") as folder:
         server = LocalServer(Path(folder), appendonly=False).start()
         try:
-            machine = type("Machine", (QueueMachine,), {"server_url": server.url,
-                                                         "resend_enabled": resend_start})  # fmt: skip
+            attrs = {"server_url": server.url, "resend_enabled": resend_start}
+            machine = type("Machine", (QueueMachine,), attrs)
             case = machine.TestCase
             case.settings = settings(max_examples=examples, stateful_step_count=steps,
                                      deadline=None, database=None, phases=PHASES,

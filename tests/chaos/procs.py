@@ -111,6 +111,7 @@ class Supervisor:
     restarts: int = 0
     exits: list[int] = field(default_factory=list)
     started_names: list[str] = field(default_factory=list)
+    every_proc: list[subprocess.Popen[bytes]] = field(default_factory=list)
     run_id: str = field(default_factory=lambda: os.urandom(2).hex())
 
     def start(self) -> Supervisor:
@@ -128,6 +129,7 @@ class Supervisor:
                 [PYTHON, "-m", "runtime.worker"], env=env, stdout=log, stderr=log
             )
         self.started_names.append(slot.name)
+        self.every_proc.append(slot.proc)
 
     def tick(self) -> None:
         """Restart every slot whose process exited (call this often)."""
@@ -164,6 +166,11 @@ class Supervisor:
             if slot.proc is not None:
                 self.exits.append(stop_process(slot.proc, timeout_s=15))
                 slot.proc = None
+        for proc in self.every_proc:  # anything a restart race left behind
+            if proc.poll() is None:
+                stop_process(proc, kill=True)
+            elif proc.returncode is None:
+                proc.wait()
 
     def alive(self) -> int:
         return len(self.pids())

@@ -53,6 +53,7 @@ class Config:
     proxy_jitter_ms: float = 0.0
     slot_env: dict[int, dict[str, str]] = field(default_factory=dict)  # per worker slot
     setup: Callable[[Run], Awaitable[None]] | None = None  # extra servers/proxies (R7)
+    fast: bool = False  # the fast profile (pytest)
 
 
 @dataclass
@@ -147,10 +148,12 @@ async def open_run(config: Config, keep: bool = False) -> Any:
 
 
 async def _start_processes(run: Run) -> None:
+    """Workers first (they take longest to import), the API meanwhile; wait for both."""
+    if run.config.start_workers:
+        run.start_workers()
     env = base_env(run.client_url, run.prefix, run.config.api_env)
     run.api = await asyncio.to_thread(ApiProcess(env, run.folder / "api.log").start)
     if run.config.start_workers:
-        run.start_workers()
         await workers_ready(run)
 
 
@@ -200,6 +203,10 @@ def wait_port(port: int, timeout_s: float = 20) -> None:
 
 
 async def _teardown(run: Run) -> None:
+    for task in run.extra.pop("_background", []):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     if run.workers is not None:
         await asyncio.to_thread(run.workers.stop)
     if run.api is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from typing import Any
@@ -54,7 +55,7 @@ def backoff_check(jobs: dict[str, dict[str, str]], dues: dict[str, set[int]], ba
     for job_id, job in jobs.items():
         history = attempts_of(job)
         ordered = sorted(dues.get(job_id, ()))
-        for n, (failed, nxt) in enumerate(zip(history, history[1:], strict=False), start=1):
+        for n, (failed, nxt) in enumerate(itertools.pairwise(history), start=1):
             if n > len(ordered) or not failed.get("f"):
                 bad += 1
                 continue
@@ -138,7 +139,7 @@ def canceller(answers: dict[str, tuple[float, str, bool]]) -> Any:
 
 
 async def r15(p: Profile) -> list[Result]:
-    """R15: cancel at random times: one terminal state per job; cancelled-while-waiting never runs."""
+    """R15: cancels at random times: one terminal state per job; waiting ones never run."""
     answers: dict[str, tuple[float, str, bool]] = {}
     cfg = sized(p, rate=30 if p.fast else 200, duration_s=5 if p.fast else 50, body=mixed_body)
     cfg.allowed = lambda job_id, job: (

@@ -176,7 +176,7 @@ async def replay_accepted(run: Run, body: Any) -> list[Op]:
 
 
 async def r12(p: Profile, control: bool = False) -> list[Result]:
-    """R12: maxmemory with noeviction, flood until OOM: 503 (never 500, never accepted-then-lost)."""
+    """R12: maxmemory + noeviction, flood until OOM: 503 (never 500, never accepted-then-lost)."""
     kb = 64
     maxmem = "8mb" if p.fast else "64mb"
     cfg = sized(p, rate=40 if p.fast else 100, duration_s=5 if p.fast else 15,
