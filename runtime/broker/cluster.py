@@ -124,7 +124,12 @@ class ShardReaders:
                 return deliveries
         return []
 
-    def _collect(self) -> list[Delivery]:
+    def take_done(self) -> list[Delivery]:
+        """Deliveries of reads that completed since the last call, without waiting (errors are
+        left to the next read(), which re-issues that shard's read)."""
+        return self._collect(raise_errors=False)
+
+    def _collect(self, *, raise_errors: bool = True) -> list[Delivery]:
         deliveries: list[Delivery] = []
         error: BaseException | None = None
         for shard, task in list(self._pending.items()):
@@ -134,7 +139,7 @@ class ShardReaders:
                     deliveries += task.result()
                 else:
                     error = error or task.exception()
-        if error is not None and not deliveries:
+        if error is not None and not deliveries and raise_errors:
             raise error
         return deliveries
 

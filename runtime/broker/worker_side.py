@@ -52,7 +52,10 @@ class WorkerSideMixin(BrokerBase):
                 self.scripts.start(keys, consumer, [], read=per_shard) for keys in self.shard_keys
             ))  # fmt: skip
         started = (_delivery(row) for rows in answers for row in rows)
-        return [d for d in started if d is not None]
+        # cluster: reads left outstanding by an earlier read() may have started entries since;
+        # hand them over now, not after the backlog is gone (their lease is not renewed till then)
+        ready = self._readers.take_done() if self._readers is not None else []
+        return ready + [d for d in started if d is not None]
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Delivery]:
         """Read up to `count` new entries per shard (blocking up to block_ms) and start them."""
