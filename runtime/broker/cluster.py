@@ -49,9 +49,11 @@ class FailoverRetryingCluster(RedisCluster):
         while True:
             try:
                 return await super().execute_command(*args, **kwargs)
-            except FAILOVER_ERRORS:
-                if pinned or loop.time() + delay_s > deadline:
+            except (*FAILOVER_ERRORS, AttributeError, RuntimeError) as exc:
+                if not is_cluster_outage(exc) or pinned or loop.time() + delay_s > deadline:
                     raise
+                if is_connection_race(exc):
+                    await self.aclose()  # rebuild every connection and the slot map
                 await asyncio.sleep(delay_s)
                 delay_s = min(delay_s * 2, 0.5)
 
@@ -72,9 +74,19 @@ def connect_cluster(settings: Settings, options: dict[str, Any]) -> RedisCluster
 
 def is_cluster_outage(exc: BaseException) -> bool:
     """Whether a cluster-client error means "no node answers for this slot right now"."""
-    if isinstance(exc, (rx.ClusterError, rx.SlotNotCoveredError)):
+    if isinstance(exc, (*FAILOVER_ERRORS, rx.ClusterError, rx.SlotNotCoveredError)):
         return True
-    return isinstance(exc, rx.RedisClusterException) and "cannot be connected" in str(exc)
+    if isinstance(exc, rx.RedisClusterException) and "cannot be connected" in str(exc):
+        return True
+    return is_connection_race(exc)
+
+
+def is_connection_race(exc: BaseException) -> bool:
+    """redis-py: a command racing the client's reset after a lost node finds its connection
+    closed under it ('NoneType' object has no attribute 'writelines'; uvloop: handler is closed)."""
+    if isinstance(exc, AttributeError):
+        return "'NoneType' object has no attribute" in str(exc)
+    return isinstance(exc, RuntimeError) and "handler is closed" in str(exc)
 
 
 async def node_client(cluster: RedisCluster, settings: Settings) -> Redis:

@@ -28,6 +28,9 @@ def connect(settings: Settings, *, blocking: bool = False) -> Redis:
         "socket_connect_timeout": settings.redis_timeout_ms / 1000,
         "decode_responses": True,
         "health_check_interval": 15,
+        # one transparent resend after a broken connection (e.g. the server restarted): every
+        # script tolerates running twice — enqueue and start recognise their own earlier run,
+        # settle is fenced on owner and attempt
         "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
         "max_connections": 4 if blocking else 256,
     }
@@ -73,7 +76,9 @@ class translated_errors:
         if isinstance(exc, TimeoutError | OSError):
             # a connect or read cut short below redis-py (asyncio's own timeout, a reset socket)
             raise BrokerUnavailable(f"the queue's server is unreachable: {exc!r}") from exc
-        if exc is None or not isinstance(exc, (rx.RedisError, rx.RedisClusterException)):
+        if exc is None or not isinstance(
+            exc, (rx.RedisError, rx.RedisClusterException, AttributeError, RuntimeError)
+        ):
             return False
         if isinstance(exc, rx.ReadOnlyError):
             # a failover turned our server into a replica: drop pooled connections so the next
@@ -84,8 +89,12 @@ class translated_errors:
             ) from exc
         if isinstance(exc, UNAVAILABLE) or is_cluster_outage(exc):
             raise BrokerUnavailable(f"the queue's server is unreachable: {exc}") from exc
+        if isinstance(exc, rx.OutOfMemoryError):
+            raise BrokerUnavailable("the queue's server is out of memory") from exc
         if isinstance(exc, rx.ResponseError):
             text = str(exc)
+            if text.startswith(("UNBLOCKED", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN")):
+                raise BrokerUnavailable(f"the queue's server is failing over: {text}") from exc
             if text.startswith("OOM"):
                 raise BrokerUnavailable("the queue's server is out of memory") from exc
             if text.startswith("NOGROUP"):
