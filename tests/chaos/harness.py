@@ -51,7 +51,7 @@ async def execute(
     """Run `config` under `nemesis`, then compute the common figures and the test's own."""
     result = Result(test_id)
     if config.fast and test_id.endswith(("-control", "-nowait")):
-        config.drain_timeout_s = min(config.drain_timeout_s, 10)  # the loss is the point
+        config.drain_timeout_s = min(config.drain_timeout_s, 5)  # the loss is the point
     budget = config.duration_s + config.drain_timeout_s + 240  # every run stops by itself
     async with asyncio.timeout(budget), open_run(config) as run:
         await load(run, nemesis)

@@ -103,7 +103,8 @@ class Run:
             "VISIBILITY_TIMEOUT_MS": str(c.visibility_ms), "RECLAIM_INTERVAL_MS": str(c.reclaim_ms),
             "WORKER_CONCURRENCY": str(c.concurrency), "WORKER_BATCH_SIZE": str(c.concurrency),
             "WORKER_BLOCK_MS": "1000", "HEARTBEAT_INTERVAL_MS": "500",
-            "WORKER_SHUTDOWN_GRACE_S": "5", "INITIAL_BACKOFF_MS": "100", "MAX_BACKOFF_MS": "1000",
+            "WORKER_SHUTDOWN_GRACE_S": "1" if c.fast else "5",
+            "INITIAL_BACKOFF_MS": "100", "MAX_BACKOFF_MS": "1000",
             "LEDGER_DIR": str(self.ledger_dir), "EFFECT_URL": self.effects.url,
             "EFFECT_MODE": c.effect_mode, **c.worker_env,
         }  # fmt: skip

@@ -60,7 +60,7 @@ def outage_figures(r: Result, outages: list[tuple[float, float]], timeout_s: flo
 
 
 def r6_config(p: Profile, appendonly: bool, fsync: str) -> Config:
-    cfg = sized(p, rate=30 if p.fast else 200, duration_s=7 if p.fast else 60, job_ms=20,
+    cfg = sized(p, rate=30 if p.fast else 200, duration_s=5.5 if p.fast else 60, job_ms=20,
                  appendonly=appendonly, appendfsync=fsync, http_timeout_s=5)  # fmt: skip
     cfg.worker_env = cfg.api_env = {"REDIS_TIMEOUT_MS": "1000"}
     return cfg
@@ -69,7 +69,7 @@ def r6_config(p: Profile, appendonly: bool, fsync: str) -> Config:
 async def r6a(p: Profile, control: bool = False) -> list[Result]:
     """R6a: kill -9 the server every 20 s, restart on the same dir, appendfsync always."""
     outages: list[tuple[float, float]] = []
-    period, down = (3.0, 1.0) if p.fast else (20.0, 2.0)
+    period, down = (2.5, 1.0) if p.fast else (20.0, 2.0)
     cfg = r6_config(p, appendonly=not control, fsync="always")
 
     async def after(run: Run, r: Result) -> None:
@@ -131,7 +131,7 @@ async def r6c(p: Profile, control: bool = False) -> list[Result]:
         await restart_server(run)
         up = time.time()
         detect_s, ready = -1.0, 0
-        while time.time() - up < 10:
+        while time.time() - up < 6:
             if run.workers:
                 run.workers.tick()
             ready = await ready_status(run.api.url)

@@ -9,12 +9,6 @@ from tests.reliability.conftest import FAST, assert_control, assert_safe
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
-ENGINE_START_RESEND = (
-    "engine bug: start.lua is not idempotent; re-sent for an entry it already started (what the "
-    "client's Retry(retries=1) does after a timeout), it XACKs + XDELs the live entry: the job "
-    "stays 'running' with no pending entry, never reclaimed"
-)
-
 
 async def test_r11_backlog_drains_and_stream_returns_to_zero() -> None:
     (r,) = await t_queue.r11(FAST)
@@ -54,8 +48,9 @@ async def test_r17_state_machine_one_state_one_place() -> None:
     assert r.met, r.line()
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_START_RESEND)
 async def test_r17_resent_start_keeps_the_job_in_one_place() -> None:
+    """start.lua re-sent for entries it already started (the client's automatic retry after a
+    timeout, or a reader that woke up after its entries were reclaimed) must not ack them."""
     (r,) = await model.r17(FAST, resend_start=True)
     print(r.line())
     assert r.met, r.line()

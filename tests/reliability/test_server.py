@@ -9,15 +9,6 @@ from tests.reliability.conftest import FAST, assert_control, assert_safe
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
-ENGINE_OOM_500 = (
-    "engine bug: an OOM refusal reaches the API as redis.exceptions.OutOfMemoryError, whose text "
-    "has no 'OOM' prefix, so translated_errors() lets it through and the API answers 500"
-)
-ENGINE_UNBLOCKED = (
-    "engine bug: XREADGROUP unblocked by a failover raises ResponseError('UNBLOCKED ...'), which "
-    "is not translated; the read loop task dies and the worker keeps heartbeating without reading"
-)
-
 
 async def test_r6a_server_kill9_with_aof_always_loses_nothing() -> None:
     (r,) = await t_server.r6a(FAST)
@@ -41,13 +32,11 @@ async def test_r6c_control_without_epoch_check_is_not_detected() -> None:
     assert_control(r)
 
 
-@pytest.mark.xfail(strict=False, reason=ENGINE_UNBLOCKED)
 async def test_r7_failover_with_wait_loses_nothing() -> None:
     (r,) = await t_failover.r7(FAST)
     assert_safe(r)
 
 
-@pytest.mark.xfail(strict=True, reason=ENGINE_OOM_500)
 async def test_r12_out_of_memory_answers_503_never_500() -> None:
     (r,) = await t_server.r12(FAST)
     assert_safe(r)
