@@ -38,6 +38,7 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         max_retries = s.max_retries if request.max_retries is None else request.max_retries
         timeout_s = s.job_timeout_s if request.timeout_s is None else request.timeout_s
         fields = [
+            # type and payload first: enqueue.lua compares them to recognise its own resends
             "type", request.task_type,
             "payload", orjson.dumps(request.payload).decode(),
             "max_retries", str(max_retries),

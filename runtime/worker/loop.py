@@ -154,6 +154,12 @@ class Worker:
                 log.warning("read failed, retrying: %s", exc)
                 await asyncio.sleep(0.5)
                 continue
+            except Exception:
+                # the read loop must outlive anything unexpected: a dead reader would leave a
+                # worker that heartbeats but never works
+                log.exception("read failed unexpectedly, retrying")
+                await asyncio.sleep(1.0)
+                continue
             self.launch(deliveries)
 
     def launch(self, deliveries: list[Delivery]) -> None:

@@ -3,8 +3,9 @@
 -- ARGV[1] idempotency TTL s   ARGV[2] n jobs, then per job:
 --   id, idempotency key ('' = none), fingerprint, delay_ms, k, then k field/value pairs.
 -- Returns per job {code, id, created_ms}: 1 created, 2 replay of an earlier job (its id),
--- 3 the key was used with another body (the earlier id), 4 the id is taken (the caller retries
--- with a new id; a job is never overwritten). Nothing is written for 2, 3 and 4.
+-- 3 the key was used with another body (the earlier id), 4 the id is taken by another job (the
+-- caller retries with a new id; a job is never overwritten). A resend of a call that already
+-- ran answers 1 again for its jobs. Nothing is written for 2, 3, 4 and resends.
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
@@ -20,8 +21,12 @@ for j = 1, n do
   local first = i + 5
   i = first + 2 * k
   local code, earlier = 1, nil
-  if redis.call('EXISTS', KEYS[6] .. id) == 1 then
-    code, earlier = 4, id
+  local taken = redis.call('HMGET', KEYS[6] .. id, 'type', 'payload')
+  if taken[1] then
+    -- the same id, type and payload: this call is a resend of one that already ran (a lost
+    -- reply); anything else is another job that happens to have the id
+    if taken[1] == ARGV[first + 1] and taken[2] == ARGV[first + 3] then code = 5 else code = 4 end
+    earlier = id
   elseif idem ~= '' then
     local prev = redis.call('GET', KEYS[8] .. idem)
     if prev then
@@ -32,7 +37,9 @@ for j = 1, n do
       redis.call('SET', KEYS[8] .. idem, id .. '|' .. digest, 'EX', ttl)
     end
   end
-  if code == 1 then
+  if code == 5 then
+    out[j] = {1, id, tonumber(redis.call('HGET', KEYS[6] .. id, 'created'))}
+  elseif code == 1 then
     local jk = KEYS[6] .. id
     local fields = {}
     for f = first, first + 2 * k - 1 do fields[#fields + 1] = ARGV[f] end

@@ -30,8 +30,12 @@ for j = 1, #batch do
   local entry, id = batch[j][1], batch[j][2]
   local jk = KEYS[6] .. id
   local f = redis.call('HMGET', jk, 'status', 'entry', 'attempts', 'deliveries', 'type',
-    'payload', 'timeout_ms', 'max_retries', 'backoff', 'cancel')
-  if f[1] ~= 'queued' or f[2] ~= entry then
+    'payload', 'timeout_ms', 'max_retries', 'backoff', 'cancel', 'owner')
+  if f[1] == 'running' and f[2] == entry and f[11] == consumer then
+    -- a resend of a start that already ran (its reply was lost): the same attempt again
+    out[j] = {entry, id, tonumber(f[3]), f[5], f[6], f[7], f[8], f[9] or '', tonumber(f[4]),
+      f[10] or '0'}
+  elseif f[1] ~= 'queued' or f[2] ~= entry then
     redis.call('XACK', KEYS[1], group, entry)
     redis.call('XDEL', KEYS[1], entry)
     out[j] = {entry, id, 0}
