@@ -46,7 +46,7 @@ class EnvironmentConfig:
     instance_type: str
     capacity: Capacity
     cache_node_type: str
-    cache_replicas: int
+    cache_replicas: int  # replicas per shard (node group)
     multi_az: bool
     runtime_environment: str  # ENVIRONMENT of the runtime: development|test|staging|production
     account: str | None = None  # None: the account of the CLI credentials at deploy time
@@ -64,7 +64,14 @@ class EnvironmentConfig:
     retain_data: bool = False  # RETAIN the cache and secrets when the stack is deleted
     zone_by_zone_deploys: bool = False  # CodeDeploy one availability zone at a time
     worker_concurrency: int = 32
-    shards: int = 1
+    # Cluster mode (ElastiCache cluster mode enabled): the queue's SHARDS streams spread over
+    # cache_shards node groups of 1 + cache_replicas nodes; SHARDS = shards_per_cache_shard ×
+    # cache_shards, so every node group serves as many streams (with a power of two node groups
+    # the hash tags {0}..{n-1} fall evenly on ElastiCache's even slot ranges; asserted in tests)
+    cache_cluster_mode: bool = False
+    cache_shards: int = 1
+    shards_per_cache_shard: int = 2
+    single_node_shards: int = 1  # SHARDS when cluster mode is off
     cpu_target_percent: int = 60
     backlog_per_instance_target: int = 500
     p99_latency_alarm_s: float = 1.0
@@ -86,7 +93,20 @@ class EnvironmentConfig:
             (self.log_retention_days not in RETENTION_DAYS, "log retention not a CloudWatch value"),
             (self.certificate_arn is None and self.name != "dev", "HTTPS is required outside dev"),
             (self.nat_gateways < 1, "private subnets need a NAT gateway for egress"),
+            (
+                self.cache_shards > 1 and not self.cache_cluster_mode,
+                "cache_shards needs cluster mode",
+            ),
+            (not 1 <= self.cache_shards <= 500, "cache_shards must be between 1 and 500"),
+            (self.shards > 256, "SHARDS is at most 256"),
         ]
+
+    @property
+    def shards(self) -> int:
+        """SHARDS for the runtime: a multiple of the node groups in cluster mode."""
+        if self.cache_cluster_mode:
+            return self.cache_shards * self.shards_per_cache_shard
+        return self.single_node_shards
 
     @property
     def wait_replicas(self) -> int:
@@ -95,8 +115,8 @@ class EnvironmentConfig:
 
     @property
     def cache_node_count(self) -> int:
-        """Primary plus replicas."""
-        return 1 + self.cache_replicas
+        """Every node: primary plus replicas, per shard."""
+        return self.cache_shards * (1 + self.cache_replicas)
 
 
 def release_parameter_name(env_name: str) -> str:
@@ -147,6 +167,8 @@ STAGING = EnvironmentConfig(
     cache_node_type="cache.t4g.small",
     cache_replicas=1,
     multi_az=True,
+    cache_cluster_mode=True,
+    cache_shards=2,
     runtime_environment="staging",
     vpc_cidr="10.20.0.0/16",
     certificate_arn=_EXAMPLE_CERTIFICATE,
@@ -163,6 +185,9 @@ PROD = EnvironmentConfig(
     cache_node_type="cache.m7g.large",
     cache_replicas=2,
     multi_az=True,
+    cache_cluster_mode=True,
+    cache_shards=2,
+    shards_per_cache_shard=4,
     runtime_environment="production",
     vpc_cidr="10.30.0.0/16",
     nat_gateways=3,

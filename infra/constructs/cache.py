@@ -18,6 +18,16 @@ _PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 AUTH_TOKEN_EXCLUDED = "".join(c for c in _PUNCTUATION if c not in "!&#$^<>-")
 
 
+def parameter_values(config: EnvironmentConfig) -> dict[str, str]:
+    """The cache's parameter group: noeviction (evicting would drop idempotency keys and
+    leases), jobs with payloads up to 512 B in the compact listpack encoding (about half the
+    memory), and cluster-enabled in cluster mode (it cannot change on a live group)."""
+    values = {"maxmemory-policy": "noeviction", "hash-max-listpack-value": "512"}
+    if config.cache_cluster_mode:
+        values["cluster-enabled"] = "yes"
+    return values
+
+
 class Cache(Construct):
     """Valkey with TLS, AUTH and at-rest encryption, reachable only from allow_from() peers."""
 
@@ -34,6 +44,8 @@ class Cache(Construct):
         super().__init__(scope, construct_id)
         self.replication_group_id = f"dtq-{config.name}"
         self.node_count = config.cache_node_count
+        self.cluster_mode = config.cache_cluster_mode
+        self.shard_count = config.cache_shards
         self.security_group = ec2.SecurityGroup(
             self,
             "SecurityGroup",
@@ -92,10 +104,11 @@ class Cache(Construct):
             "Parameters",
             cache_parameter_group_family=f"valkey{config.cache_engine_version.split('.')[0]}",
             description="DTQ: never evict (eviction silently breaks leases and idempotency)",
-            # noeviction: evicting would drop idempotency keys and leases; jobs with payloads up
-            # to 512 B stay in the compact listpack encoding (about half the memory)
-            properties={"maxmemory-policy": "noeviction", "hash-max-listpack-value": "512"},
+            properties=parameter_values(config),
         )
+        # cluster mode: the runtime's shards spread over the node groups (REDIS_CLUSTER=true);
+        # a cluster-mode replication group always has automatic failover on
+        failover = config.multi_az or config.cache_cluster_mode
         return elasticache.CfnReplicationGroup(
             self,
             "ReplicationGroup",
@@ -104,10 +117,10 @@ class Cache(Construct):
             engine="valkey",
             engine_version=config.cache_engine_version,
             cache_node_type=config.cache_node_type,
-            num_node_groups=1,
+            num_node_groups=config.cache_shards,
             replicas_per_node_group=config.cache_replicas,
             multi_az_enabled=config.multi_az,
-            automatic_failover_enabled=config.multi_az,
+            automatic_failover_enabled=failover,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             at_rest_encryption_enabled=True,
@@ -138,7 +151,10 @@ class Cache(Construct):
 
     @property
     def endpoint_address(self) -> str:
-        """Primary endpoint host name (follows the primary across failovers)."""
+        """Primary endpoint (follows the primary across failovers), or in cluster mode the
+        configuration endpoint (the client discovers every node from it)."""
+        if self.cluster_mode:
+            return self.replication_group.attr_configuration_end_point_address
         return self.replication_group.attr_primary_end_point_address
 
     @property
@@ -149,7 +165,15 @@ class Cache(Construct):
     @property
     def member_cluster_ids(self) -> list[str]:
         """CacheClusterId of every node (the dimension of per-node CloudWatch metrics)."""
-        return [f"{self.replication_group_id}-{i:03d}" for i in range(1, 1 + self.node_count)]
+        group = self.replication_group_id
+        if self.cluster_mode:
+            per_shard = self.node_count // self.shard_count
+            return [
+                f"{group}-{shard:04d}-{node:03d}"
+                for shard in range(1, 1 + self.shard_count)
+                for node in range(1, 1 + per_shard)
+            ]
+        return [f"{group}-{i:03d}" for i in range(1, 1 + self.node_count)]
 
     def allow_from(self, peer: ec2.ISecurityGroup) -> None:
         """Open the Valkey port to `peer` (the fleet's security group), and to nothing else.

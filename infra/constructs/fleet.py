@@ -50,6 +50,7 @@ def container_environment(config: EnvironmentConfig, redis_url: str) -> dict[str
             "LOG_FORMAT": "json",
             "WAIT_REPLICAS": str(config.wait_replicas),
             "SHARDS": str(config.shards),
+            "REDIS_CLUSTER": str(config.cache_cluster_mode).lower(),
             "EMF_NAMESPACE": "DTQ",
         },
         "api": {"HOST": "0.0.0.0", "PORT": str(API_PORT), "EMF_METRICS": "false"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable
 
@@ -106,3 +107,32 @@ def test_slow_log_goes_to_cloudwatch(stateful: Callable[[str], Template]) -> Non
             )
         },
     )
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_cluster_mode_follows_the_environment(
+    stateful_json: Callable[[str], TemplateJson], env: str
+) -> None:
+    config = ENVIRONMENTS[env]
+    template = stateful_json(env)
+    group = only(template, "AWS::ElastiCache::ReplicationGroup")
+    assert group["NumNodeGroups"] == config.cache_shards
+    assert group["ReplicasPerNodeGroup"] == config.cache_replicas
+    parameters = only(template, "AWS::ElastiCache::ParameterGroup")["Properties"]
+    assert parameters["maxmemory-policy"] == "noeviction"
+    assert parameters["hash-max-listpack-value"] == "512"
+    if config.cache_cluster_mode:
+        assert parameters["cluster-enabled"] == "yes"
+        assert group["AutomaticFailoverEnabled"] is True
+    else:
+        assert "cluster-enabled" not in parameters
+
+
+@pytest.mark.parametrize(("env", "attribute"), [
+    ("dev", "PrimaryEndPoint.Address"), ("prod", "ConfigurationEndPoint.Address"),
+])  # fmt: skip
+def test_runtime_gets_the_endpoint_of_its_mode(
+    stateful_json: Callable[[str], TemplateJson], env: str, attribute: str
+) -> None:
+    outputs = json.dumps(stateful_json(env).get("Outputs", {}))
+    assert attribute in outputs

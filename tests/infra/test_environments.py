@@ -66,3 +66,42 @@ def test_broken_configs_are_refused(change: dict[str, object], message: str) -> 
 def test_configs_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         DEV.name = "other"  # type: ignore[misc]
+
+
+def _slot(key: str) -> int:
+    """Redis Cluster's slot of a key (CRC16/XMODEM of its hash tag, mod 16384)."""
+    tag = key[key.index("{") + 1 : key.index("}")] if "{" in key else key
+    crc = 0
+    for byte in tag.encode():
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+    return crc % 16384
+
+
+@pytest.mark.parametrize("config", ENVIRONMENTS.values(), ids=list(ENVIRONMENTS))
+def test_cluster_mode_spreads_the_runtime_shards_evenly_over_the_node_groups(
+    config: EnvironmentConfig,
+) -> None:
+    if not config.cache_cluster_mode:
+        assert config.cache_shards == 1 and config.shards == config.single_node_shards
+        return
+    assert config.shards % config.cache_shards == 0
+    # ElastiCache splits the 16384 slots into equal ranges, one per node group
+    groups = [
+        _slot(f"dtq:{{{s}}}:jobs") * config.cache_shards // 16384 for s in range(config.shards)
+    ]
+    assert [groups.count(g) for g in range(config.cache_shards)] == [
+        config.shards_per_cache_shard
+    ] * config.cache_shards
+
+
+def test_staging_and_prod_run_in_cluster_mode_and_dev_on_one_node() -> None:
+    assert (STAGING.cache_shards, STAGING.shards, STAGING.cache_node_count) == (2, 4, 4)
+    assert (PROD.cache_shards, PROD.shards, PROD.cache_node_count) == (2, 8, 6)
+    assert not DEV.cache_cluster_mode and DEV.shards == 1 and DEV.cache_node_count == 1
+
+
+def test_several_cache_shards_need_cluster_mode() -> None:
+    with pytest.raises(ValueError, match="cache_shards needs cluster mode"):
+        dataclasses.replace(DEV, cache_shards=2)

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infra.constructs.fleet import HOOKS_LIB, machine_image
-from infra.environments import DEV, ENVIRONMENTS
+from infra.environments import DEV, ENVIRONMENTS, PROD
 from tests.infra.conftest import ENV_NAMES
 from tests.infra.templates import TOOLS_BIN, TemplateJson, heredocs, only, render_user_data
 
@@ -128,3 +128,14 @@ def test_instances_reach_their_secrets_through_arns_not_values(
     assert "REDIS_PASSWORD" not in "".join(
         files[f"/etc/dtq/{n}.env"] for n in ("common", "api", "worker")
     )
+
+
+@pytest.mark.parametrize(
+    ("config", "cluster", "shards"), [(DEV, "false", "1"), (PROD, "true", "8")]
+)
+def test_runtime_settings_follow_the_cache_mode(config, cluster: str, shards: str) -> None:
+    from infra.constructs.fleet import container_environment
+
+    common = container_environment(config, "rediss://cache.example:6379/0")["common"]
+    assert (common["REDIS_CLUSTER"], common["SHARDS"]) == (cluster, shards)
+    assert common["WAIT_REPLICAS"] == str(config.wait_replicas)

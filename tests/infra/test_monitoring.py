@@ -68,7 +68,8 @@ def test_cache_alarms_cover_every_node(service_json: Callable[[str], TemplateJso
             if "MetricStat" in m
             for d in m["MetricStat"]["Metric"]["Dimensions"]
         }
-        assert clusters == {"dtq-prod-001", "dtq-prod-002", "dtq-prod-003"}
+        # prod runs in cluster mode: 2 node groups of a primary and 2 replicas
+        assert clusters == {f"dtq-prod-{g:04d}-{n:03d}" for g in (1, 2) for n in (1, 2, 3)}
 
 
 def test_dashboard_shows_queue_metrics(service_json: Callable[[str], TemplateJson]) -> None:
