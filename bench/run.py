@@ -82,8 +82,13 @@ def main() -> None:
         "memory": [py, "-m", "bench.memory", "--json"] + (["--jobs", "5000"] if args.quick else []),
         "scaling": [py, "-m", "bench.scaling", "--json"]
         + (["--jobs", "3000"] if args.quick else []),
+        "batch": [py, "-m", "bench.batch", "--json"],
     }.items():
         results[name] = json.loads(step(name, cmd, 1800).strip().splitlines()[-1])
+    cluster = step(
+        "cluster", [py, "-m", "bench.cluster", "--jobs", "3000" if args.quick else "5000"], 1800
+    )
+    results["cluster"] = [json.loads(line) for line in cluster.splitlines() if line.startswith("{")]
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     print(f"\nall figures written to {OUT / 'results.json'}")
 
