@@ -8,7 +8,11 @@ Jepsen history the checker reads. Stalls show up as latency, not as a lower rate
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
 import os
+import ssl
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +39,13 @@ class Op:
         return self.done - self.sent
 
 
+POOLS = 16
+
+# httpcore asks `import sniffio` on every request; without the package each attempt scans
+# sys.path again (a failed import is not cached) and that alone caps the generator near
+# 100 requests/s. A None entry makes the import fail at once, as it would anyway.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 PayloadFn = Callable[[int, str], dict[str, Any]]
 
 
@@ -63,9 +74,18 @@ class Generator:
     run_id: str = field(default_factory=lambda: os.urandom(4).hex())
 
     async def run(self) -> list[Op]:
-        limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+        # several small pools: httpcore scans its whole queue on every event, so one pool with
+        # hundreds of waiting requests melts the generator down long before the API does
+        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
         timeout = httpx.Timeout(self.timeout_s, connect=self.timeout_s)
-        async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=timeout) as client:
+        tls = ssl.create_default_context()  # unused on http://, but built once, not per client
+        async with contextlib.AsyncExitStack() as stack:
+            clients = [
+                await stack.enter_async_context(
+                    httpx.AsyncClient(base_url=self.url, limits=limits, timeout=timeout, verify=tls)
+                )
+                for _ in range(POOLS)
+            ]
             pending: set[asyncio.Task[None]] = set()
             start = time.monotonic()
             total = int(self.rate * self.duration_s)
@@ -73,7 +93,7 @@ class Generator:
                 delay = start + i / self.rate - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                task = asyncio.create_task(self._fire(client, i))
+                task = asyncio.create_task(self._fire(clients[i % POOLS], i))
                 pending.add(task)
                 task.add_done_callback(pending.discard)
             if pending:
@@ -83,14 +103,17 @@ class Generator:
     async def _fire(self, client: httpx.AsyncClient, i: int) -> None:
         op = Op(key=f"{self.run_id}-{i}", sent=time.time())
         self.ops.append(op)
-        await post_job(client, op, self.body(i, op.key))
+        await post_job(client, op, self.body(i, op.key), self.timeout_s + 1)
 
 
-async def post_job(client: httpx.AsyncClient, op: Op, body: dict[str, Any]) -> None:
-    """Send one POST /jobs and record its ending in `op`."""
+async def post_job(
+    client: httpx.AsyncClient, op: Op, body: dict[str, Any], deadline_s: float | None = None
+) -> None:
+    """Send one POST /jobs and record its ending in `op` (deadline: the whole request)."""
     try:
-        answer = await client.post("/jobs", json=body, headers={"Idempotency-Key": op.key})
-    except httpx.TimeoutException:
+        async with asyncio.timeout(deadline_s):
+            answer = await client.post("/jobs", json=body, headers={"Idempotency-Key": op.key})
+    except (httpx.TimeoutException, TimeoutError):
         op.kind, op.detail = "info", "timeout"
     except httpx.TransportError as exc:
         op.kind, op.detail = "info", f"reset:{type(exc).__name__}"

@@ -10,14 +10,16 @@ from typing import Any
 import orjson
 
 from tests.chaos.checker import lost_attempts, percentile
-from tests.chaos.harness import Profile, execute, sized
+from tests.chaos.harness import CI_RATE, Profile, execute, sized
 from tests.chaos.report import Result
 from tests.chaos.run import Config, Run
 
 
 def base(p: Profile, **kw: Any) -> Config:
     """The CI profile (fast: 100 jobs/s, 1 s visibility) with `kw` overrides."""
-    return sized(p, **{"rate": 30 if p.fast else 200, "duration_s": 3 if p.fast else p.n(60), **kw})
+    return sized(
+        p, **{"rate": 30 if p.fast else CI_RATE, "duration_s": 3 if p.fast else p.n(60), **kw}
+    )
 
 
 def ms(text: str) -> float:

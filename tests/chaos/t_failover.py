@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from runtime.localserver import LocalServer
 from tests.chaos.generator import Op
-from tests.chaos.harness import Profile, execute, sized
+from tests.chaos.harness import CI_RATE, Profile, execute, sized
 from tests.chaos.procs import stop_process
 from tests.chaos.report import Result
 from tests.chaos.run import Run, proxy_process
@@ -93,7 +93,7 @@ def unavailable_s(ops: list[Op], flips: list[float]) -> float:
 async def r7(p: Profile, control: bool = False) -> list[Result]:
     """R7: 10 failovers under load; WAIT 1 50 before 201 (control: no WAIT, loss printed)."""
     count = 2 if p.fast else 10
-    cfg = sized(p, rate=20 if p.fast else 200, duration_s=5 if p.fast else 60, job_ms=10,
+    cfg = sized(p, rate=20 if p.fast else CI_RATE, duration_s=5 if p.fast else 60, job_ms=10,
                  drain_timeout_s=12 if p.fast else 120,
                  setup=setup_pair)  # fmt: skip
     if not control:

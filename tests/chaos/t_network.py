@@ -15,7 +15,7 @@ from typing import Any
 
 from tests.chaos.checker import lost_attempts
 from tests.chaos.generator import Op
-from tests.chaos.harness import Profile, execute, sized
+from tests.chaos.harness import CI_RATE, Profile, execute, sized
 from tests.chaos.report import Result
 from tests.chaos.run import Run
 from tests.chaos.t_retry import backoff_check, due_watcher
@@ -57,7 +57,9 @@ async def r8_inner(p: Profile, control: bool = False) -> list[Result]:
     """R8 proper; runs inside `unshare -n` (see r8)."""
     cut_s = 6.0 if p.fast else 15.0
     timeout_ms = 10_000 if control else 1_000
-    cfg = sized(p, rate=20 if p.fast else 200, duration_s=cut_s + (4 if p.fast else 20), job_ms=20)
+    cfg = sized(
+        p, rate=20 if p.fast else CI_RATE, duration_s=cut_s + (4 if p.fast else 20), job_ms=20
+    )
     cfg.worker_env = cfg.api_env = {"REDIS_TIMEOUT_MS": str(timeout_ms)}
     marks: dict[str, float] = {}
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.chaos.checker import attempts_of, percentile
-from tests.chaos.harness import Profile, execute, sized
+from tests.chaos.harness import CI_RATE, Profile, execute, sized
 from tests.chaos.report import Result
 from tests.chaos.run import Run
 
@@ -141,7 +141,7 @@ def canceller(answers: dict[str, tuple[float, str, bool]]) -> Any:
 async def r15(p: Profile) -> list[Result]:
     """R15: cancels at random times: one terminal state per job; waiting ones never run."""
     answers: dict[str, tuple[float, str, bool]] = {}
-    cfg = sized(p, rate=30 if p.fast else 200, duration_s=5 if p.fast else 50, body=mixed_body)
+    cfg = sized(p, rate=30 if p.fast else CI_RATE, duration_s=5 if p.fast else 50, body=mixed_body)
     cfg.allowed = lambda job_id, job: (
         ("cancelled",) if answers.get(job_id, (0, ""))[1] == "cancelled" else
         ("succeeded", "cancelled")

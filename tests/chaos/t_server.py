@@ -10,7 +10,7 @@ import httpx
 
 from runtime.localserver import LocalServer
 from tests.chaos.generator import Op, post_job
-from tests.chaos.harness import Profile, execute, sized
+from tests.chaos.harness import CI_RATE, Profile, execute, sized
 from tests.chaos.report import Result
 from tests.chaos.run import Config, Run, open_run
 
@@ -60,7 +60,7 @@ def outage_figures(r: Result, outages: list[tuple[float, float]], timeout_s: flo
 
 
 def r6_config(p: Profile, appendonly: bool, fsync: str) -> Config:
-    cfg = sized(p, rate=30 if p.fast else 200, duration_s=5.5 if p.fast else 60, job_ms=20,
+    cfg = sized(p, rate=30 if p.fast else CI_RATE, duration_s=5.5 if p.fast else 60, job_ms=20,
                  appendonly=appendonly, appendfsync=fsync, http_timeout_s=5)  # fmt: skip
     cfg.worker_env = cfg.api_env = {"REDIS_TIMEOUT_MS": "1000"}
     return cfg
