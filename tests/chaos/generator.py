@@ -76,7 +76,7 @@ class Generator:
     async def run(self) -> list[Op]:
         # several small pools: httpcore scans its whole queue on every event, so one pool with
         # hundreds of waiting requests melts the generator down long before the API does
-        limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         timeout = httpx.Timeout(self.timeout_s, connect=self.timeout_s)
         tls = ssl.create_default_context()  # unused on http://, but built once, not per client
         async with contextlib.AsyncExitStack() as stack:

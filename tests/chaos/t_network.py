@@ -182,12 +182,12 @@ async def r10(p: Profile) -> list[Result]:
     base, cap = 200, 800
 
     def body(i: int, nonce: str) -> dict[str, Any]:
-        if i % 2:
+        if i % 5 == 4:
             return {"task_type": "ledger", "payload": {"n": nonce, "ms": 2 * cfg.visibility_ms}}
         return {"task_type": "flaky", "payload": {"n": nonce, "fail_times": 2}, "max_retries": 2,
                 "initial_backoff_ms": base, "max_backoff_ms": cap}  # fmt: skip
 
-    cfg = sized(p, rate=4 if p.fast else 10, duration_s=3 if p.fast else 30, body=body)
+    cfg = sized(p, rate=4 if p.fast else 5, duration_s=3 if p.fast else 30, body=body)
     cfg.visibility_ms, cfg.reclaim_ms = (1_000, 200) if p.fast else (5_000, 1_000)
     cfg.slot_env = {0: faked("+300"), 1: faked("-300")}
     dues: dict[str, set[int]] = {}

@@ -22,7 +22,7 @@ def due_watcher(dues: dict[str, set[int]]) -> Any:
 
     async def nemesis(run: Run) -> None:
         assert run.generator is not None
-        end = run.load_started + run.config.duration_s + 30
+        end = run.load_started + run.config.duration_s + run.config.drain_timeout_s
         while time.time() < end:
             ids = [op.job_id for op in run.generator.ops if op.job_id]
             if ids:
