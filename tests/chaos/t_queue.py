@@ -113,9 +113,11 @@ async def r11(p: Profile, control: bool = False) -> list[Result]:
     result.require_safety()
     result.goal(f"completed={total}", result.figures["completed"] == total)
     result.goal("stream_len_after=0", result.figures["stream_len_after"] == 0)
-    slack = max(0.10 * result.figures["used_memory_before"], 1 << 20)
+    # a fixed ~1 MB stays whatever the backlog (client buffers, Lua heap, allocator caches:
+    # 0.8 MB after 600 jobs, 1.05 MB after 50 000); what must not stay is memory per job
+    slack = max(0.10 * result.figures["used_memory_before"], 2 << 20)
     grown = result.figures["used_memory_after"] - result.figures["used_memory_before"]
-    result.goal("memory back within max(10 %, 1 MiB) of before", grown <= slack)
+    result.goal("memory back within max(10 %, 2 MiB) of before", grown <= slack)
     return [result]
 
 
