@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.chaos import t_network
@@ -39,6 +41,9 @@ async def test_r9_control_timeout_below_round_trip_is_seen() -> None:
     assert r.figures["spurious_timeouts"] > 0, r.line()
 
 
+@pytest.mark.skipif(
+    not Path(t_network.FAKETIME_LIB).exists(), reason="no libfaketime (apt install faketime)"
+)
 async def test_r10_skewed_worker_clocks_change_nothing() -> None:
     (r,) = await t_network.r10(FAST)
     assert_safe(r)
