@@ -72,6 +72,10 @@ class Maintenance:
                 return
             except BrokerUnavailable as exc:
                 log.warning("%s failed, will retry: %s", chore.__name__, exc)
+            except Exception:
+                # a chore must outlive anything unexpected (a client library bug after a
+                # failover): one that dies silently stops reclaiming, promoting or renewing
+                log.exception("%s failed unexpectedly, will retry", chore.__name__)
             await asyncio.sleep(interval_s)
 
     async def promote(self) -> None:
