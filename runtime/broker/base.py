@@ -50,34 +50,60 @@ class BrokerBase:
 
     # --- lifecycle ------------------------------------------------------------------------
     async def bootstrap(self) -> None:
-        """Create the consumer groups (from the start of each stream) and the epoch key."""
+        """Create the consumer groups (from the start of each stream) and the epoch keys.
+
+        Only what is missing is written: a server out of memory refuses every deny-oom write,
+        even one that would change nothing, and a worker must still start there to drain it."""
         async with translated_errors(self.redis):
             for keys in self.shard_keys:
-                try:
-                    await self.redis.xgroup_create(keys.stream, GROUP, id="0", mkstream=True)
-                except rx.ResponseError as exc:
-                    if "BUSYGROUP" not in str(exc):
-                        raise
+                await self._create_group(keys.stream)
             self._epochs = await self._write_epochs()
 
+    async def _create_group(self, stream: str) -> None:
+        try:
+            await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+        except rx.ResponseError as exc:
+            if "BUSYGROUP" in str(exc):
+                return
+            # out of memory the server refuses XGROUP CREATE before it sees the group exists
+            if isinstance(exc, rx.OutOfMemoryError) and await self._has_group(stream):
+                return
+            raise
+
+    async def _has_group(self, stream: str) -> bool:
+        try:
+            groups = await self.redis.xinfo_groups(stream)
+        except rx.ResponseError as exc:
+            if "no such key" in str(exc):
+                return False
+            raise
+        return any(g["name"] == GROUP for g in groups)
+
     async def _write_epochs(self) -> list[str | None]:
+        epochs = await self._read_epochs()
+        missing = [key for key, epoch in zip(self.epoch_keys, epochs, strict=True) if not epoch]
+        if not missing:
+            return epochs
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in missing:
+                pipe.set(key, os.urandom(8).hex(), nx=True)  # NX: another process may race us
+            await pipe.execute()
+        return await self._read_epochs()
+
+    async def _read_epochs(self) -> list[str | None]:
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in self.epoch_keys:
-                pipe.set(key, os.urandom(8).hex(), nx=True)
-            for key in self.epoch_keys:
                 pipe.get(key)
-            answers = await pipe.execute()
-        return list(answers[len(self.epoch_keys) :])
+            epochs: list[str | None] = await pipe.execute()
+        return epochs
 
     async def check_epoch(self) -> None:
         """Raise EmptyBrokerDetected when a node no longer holds an epoch we started with
         (and BrokerUnavailable before bootstrap() has recorded them)."""
         if self._epochs is None:
             raise BrokerUnavailable("starting: the queue's server has not been reached yet")
-        async with translated_errors(self.redis), self.redis.pipeline(transaction=False) as pipe:
-            for key in self.epoch_keys:
-                pipe.get(key)
-            current = await pipe.execute()
+        async with translated_errors(self.redis):
+            current = await self._read_epochs()
         if current != self._epochs:
             raise EmptyBrokerDetected(
                 "the queue's server came back without its data (epoch key missing or changed); "

@@ -1,8 +1,10 @@
-"""A server outage: workers keep retrying and resume; accepted jobs survive a restart (AOF)."""
+"""Outages: workers keep retrying and resume, accepted jobs survive a restart (AOF), a worker
+starts on a server out of memory, and a cut-off server answers 503 within the Redis timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from pathlib import Path
 
 from runtime.broker.redis_broker import RedisBroker
@@ -10,6 +12,7 @@ from runtime.config import Settings
 from runtime.errors import BrokerUnavailable
 from runtime.jobs import JobRequest, JobStatus
 from runtime.localserver import LocalServer
+from tests.conftest import wait_for
 from tests.integration.test_worker import wait_status
 
 
@@ -51,7 +54,42 @@ async def test_worker_resumes_after_server_restart_and_no_job_is_lost(
     async def all_done() -> bool:
         return (await broker.stats()).jobs_by_status["succeeded"] == 3
 
-    from tests.conftest import wait_for
-
     await wait_for(all_done, timeout_s=10)
     await broker.close()
+
+
+async def fill_until_out_of_memory(broker: RedisBroker) -> int:
+    """Enqueue 8 KB jobs until the server refuses them as out of memory; how many it accepted."""
+    accepted = 0
+    while accepted < 10_000:
+        try:
+            await broker.enqueue([JobRequest("noop", {"pad": "x" * 8_000}) for _ in range(10)])
+        except BrokerUnavailable as exc:
+            refusal = str(exc)
+            break
+        accepted += 10
+    else:
+        raise AssertionError("the server never ran out of memory")
+    assert "out of memory" in refusal, refusal
+    return accepted
+
+
+async def test_worker_starts_and_drains_while_the_server_is_out_of_memory(start_worker) -> None:
+    with tempfile.TemporaryDirectory(prefix="dtq-oom-") as folder:
+        full = LocalServer(Path(folder), appendonly=False, extra_args=["--maxmemory", "4mb"])
+        full.start()
+        try:
+            settings = settings_for(full)
+            producer = RedisBroker(settings)
+            await producer.bootstrap()
+            assert await fill_until_out_of_memory(producer) > 0
+            # a worker (re)started now bootstraps (groups and epoch exist: nothing to write)
+            await start_worker(settings)
+
+            async def some_ran() -> bool:
+                return (await producer.stats()).jobs_by_status["succeeded"] > 0
+
+            await wait_for(some_ran, timeout_s=10)
+            await producer.close()
+        finally:
+            full.stop(kill=True)

@@ -1,4 +1,7 @@
+#!lua flags=allow-oom
 -- settle.lua: record how finished attempts ended, for a whole batch in one call.
+-- allow-oom: a full server must still record finished work, or nothing ever drains (intake is
+-- what noeviction refuses); it adds the results of attempts already run.
 -- KEYS: the shard's QueueKeys.   ARGV[1] consumer   ARGV[2] group   ARGV[3] result TTL ms
 -- ARGV[4] n, then per attempt 5 values: job id, attempt, outcome, value, delay_ms
 --   outcome s = succeeded (value: result JSON), r = retry after delay_ms (value: error),

@@ -1,4 +1,7 @@
+#!lua flags=allow-oom
 -- start.lua: turn stream entries into running attempts of this consumer.
+-- allow-oom: work already accepted must be startable on a full server (noeviction refuses
+-- intake, not draining); it adds a few fields per attempt.
 -- KEYS: the shard's QueueKeys.   ARGV[1] consumer   ARGV[2] group   ARGV[3] n, then n pairs
 --   entry id, job id (entries the consumer already read with a blocking XREADGROUP); or n = 0 and
 --   ARGV[4] = count: read up to count new entries here (non-blocking XREADGROUP), so a worker
