@@ -14,13 +14,17 @@
 #   stop_role ROLE         SIGTERM, wait up to DTQ_CONTAINER_STOP_S, then SIGKILL (docker stop);
 #                          before the SIGKILL a SIGABRT makes Python's faulthandler write every
 #                          thread's stack to ROLE.log, so a process that ignored SIGTERM says why
+#   local_worker           this instance's worker: its PID (from worker.pid) is alive and the
+#                          worker of that PID on this machine heartbeats (lib.sh's heartbeat_probe,
+#                          run with the instance's env files); prints "PID NAME"
 #
 # write_secret_env and api_key are the shipped ones (they only call read_secret). The release named
 # in DTQ_REHEARSAL_BAD_RELEASE is a broken one, broken as DTQ_REHEARSAL_BAD_MODE says:
 #   ready  its API points at a dead queue server and never becomes ready (wait_ready times out)
 #   probe  its API is ready but refuses every POST (MAX_PAYLOAD_BYTES=8), so the probe job fails
 #   worker its worker crashes at start (a TASK_MODULES entry that cannot be imported); the API is
-#          fine, and the probe job is run by any other instance's worker (see docs/rehearsal.md)
+#          fine, and the probe job is run by any other instance's worker, so only the local
+#          worker check (local_worker) rejects it (see docs/rehearsal.md)
 
 imds_get() {
   case "$1" in
@@ -130,4 +134,18 @@ stop_role() {
     log "stopped $1 (pid ${pid})"
   fi
   rm -f "${file}"
+}
+
+local_worker() {
+  local pid name
+  pid="$(cat "${DTQ_RUN_DIR}/worker.pid" 2>/dev/null)" || return 1
+  role_alive "${pid}" || return 1
+  name="$(
+    load_env_file "${DTQ_CONFIG_DIR}/common.env"
+    load_env_file "${DTQ_CONFIG_DIR}/worker.env"
+    load_env_file "${DTQ_RUN_DIR}/secrets.env"
+    cd "${DTQ_REHEARSAL_REPO:?}" || exit 1
+    heartbeat_probe | "${DTQ_REHEARSAL_PYTHON:?}" - "${pid}" 2>/dev/null
+  )" || return 1
+  printf '%s %s\n' "${pid}" "${name}"
 }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -14,7 +18,13 @@ from typing import ClassVar
 
 import pytest
 
-REVISION = Path(__file__).resolve().parents[2] / "infra" / "revision"
+from runtime.broker.protocol import WorkerInfo
+from runtime.broker.redis_broker import RedisBroker
+from runtime.config import Settings
+from runtime.localserver import LocalServer
+
+ROOT = Path(__file__).resolve().parents[2]
+REVISION = ROOT / "infra" / "revision"
 IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/dtq@sha256:" + "a" * 64
 SEAM_FUNCTIONS = (
     "imds_get",
@@ -27,9 +37,17 @@ SEAM_FUNCTIONS = (
     "api_key",
     "start_role",
     "stop_role",
+    "local_worker",
 )
 SEAM = "\n".join(f'{name}() {{ echo "{name} $*" >>"$CALLS"; }}' for name in SEAM_FUNCTIONS) + (
     '\napi_key() { echo "probe-key"; }\n'
+    # the local worker: absent with NO_WORKER; with RESTARTS, a new one each time it is asked
+    "local_worker() {\n"
+    '  echo "local_worker" >>"$CALLS"\n'
+    '  [[ -z "${NO_WORKER:-}" ]] || return 1\n'
+    '  [[ -z "${RESTARTS:-}" ]] || { echo "w$(grep -c local_worker "$CALLS")"; return; }\n'
+    "  echo w1\n"
+    "}\n"
 )
 
 
@@ -52,6 +70,7 @@ def run_hook(revision: Path, hook: str, **env: str) -> tuple[int, list[str]]:
         "DTQ_HOOK_SEAM": str(revision.parent / "seam.sh"),
         "DTQ_CONFIG_DIR": str(revision.parent / "no-config"),
         "CALLS": str(calls),
+        "DTQ_WORKER_SETTLE_S": "0",
         **env,
     }
     result = subprocess.run(
@@ -142,12 +161,13 @@ def fake_api() -> Iterator[str]:
     server.server_close()
 
 
-def test_validate_service_round_trips_a_job_then_moves_the_pointer(
+def test_validate_service_checks_the_local_worker_round_trips_a_job_then_moves_the_pointer(
     revision: Path, fake_api: str
 ) -> None:
     code, calls = run_hook(revision, "validate_service.sh", DTQ_API_URL=fake_api)
     assert code == 0
-    assert calls == [f"write_release_pointer {IMAGE}"]
+    # found before the probe job, and still the same worker after it
+    assert calls == ["local_worker", "local_worker", f"write_release_pointer {IMAGE}"]
     assert set(FakeApi.keys) == {"probe-key"}
 
 
@@ -157,7 +177,28 @@ def test_validate_service_fails_without_moving_the_pointer_when_the_job_dies(
     FakeApi.final_status = "dead"
     code, calls = run_hook(revision, "validate_service.sh", DTQ_API_URL=fake_api)
     assert code != 0
-    assert calls == []
+    assert "write_release_pointer" not in " ".join(calls)
+
+
+def test_validate_service_fails_when_this_host_runs_no_worker(
+    revision: Path, fake_api: str
+) -> None:
+    # the probe job would succeed (another instance's worker runs it): the local check decides
+    code, calls = run_hook(
+        revision, "validate_service.sh", DTQ_API_URL=fake_api, NO_WORKER="1",
+        DTQ_READY_TIMEOUT_S="1",
+    )  # fmt: skip
+    assert code != 0
+    assert set(calls) == {"local_worker"}
+    assert FakeApi.polls == 0  # no probe job was sent
+
+
+def test_validate_service_fails_when_the_local_worker_restarted(
+    revision: Path, fake_api: str
+) -> None:
+    code, calls = run_hook(revision, "validate_service.sh", DTQ_API_URL=fake_api, RESTARTS="1")
+    assert code != 0
+    assert calls == ["local_worker", "local_worker"]
 
 
 def test_validate_service_fails_when_the_api_never_gets_ready(revision: Path) -> None:
@@ -166,3 +207,41 @@ def test_validate_service_fails_when_the_api_never_gets_ready(revision: Path) ->
     )
     assert code != 0
     assert calls == []
+
+
+def test_heartbeat_probe_names_the_worker_of_this_host_and_pid(tmp_path: Path) -> None:
+    """lib.sh's heartbeat_probe against a real server, with a heartbeat the runtime wrote."""
+    server = LocalServer(tmp_path / "valkey", appendonly=False).start()
+    try:
+        env = {"PATH": os.environ["PATH"], "REDIS_URL": server.url, "ENVIRONMENT": "test"}
+
+        async def beat() -> None:
+            broker = RedisBroker(Settings(redis_url=server.url))
+            info = WorkerInfo(
+                name="worker-under-test", host=socket.gethostname(), pid=4242, started_ms=0,
+                heartbeat_ms=int(time.time() * 1000), concurrency=1, in_flight=0, processed=0,
+                failed=0,
+            )  # fmt: skip
+            try:
+                await broker.heartbeat(info, 60_000)
+            finally:
+                await broker.close()
+
+        asyncio.run(beat())
+        script = subprocess.run(
+            ["bash", "-c", f'source "{REVISION}/hooks/lib.sh"; heartbeat_probe'],
+            env={"PATH": os.environ["PATH"], "DTQ_CONFIG_DIR": str(tmp_path)},
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+
+        def probe(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [sys.executable, "-", *args], input=script, env=env, cwd=ROOT,
+                capture_output=True, text=True, timeout=30,
+            )  # fmt: skip
+
+        assert probe("4242").stdout.strip() == "worker-under-test"
+        assert probe().stdout.strip() == "worker-under-test"  # in a container: any PID
+        assert probe("4243").returncode == 1  # another process of this host: not our worker
+    finally:
+        server.stop()

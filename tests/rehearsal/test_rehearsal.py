@@ -82,6 +82,22 @@ def test_rolling_update_and_rollback_lose_nothing() -> None:
 
 @needs_nginx
 @pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_release_whose_worker_crashes_is_rejected_on_its_first_instance() -> None:
+    """v3's worker crashes at start while its API is fine: the probe job alone would pass on the
+    other instance's worker; ValidateService's local worker check must reject v3 at once."""
+    code, figures, report = rehearse("--bad", "worker")
+    assert figures, report
+    assert "d-0002 failed on instance-1" in report, report
+    for name in CORRECTNESS:
+        assert figures[name] == "0", f"{name}={figures[name]}"
+    assert figures["jobs_completed"] == figures["jobs_accepted"]
+    assert missed(report) <= {"p99_deploy<=2*p99_base"}, report
+    assert code in (0, 1)
+
+
+@needs_nginx
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_control_without_blocking_traffic_shows_failures() -> None:
     code, figures, report = rehearse("--control", timeout_s=100)

@@ -12,6 +12,9 @@
 #   api_key                       print the plaintext key ValidateService uses for its probe job
 #   start_role ROLE IMAGE         start the api|worker container of IMAGE (replaces a running one)
 #   stop_role ROLE                drain and stop the api|worker container; no-op when absent
+#   local_worker                  print what identifies THIS host's running worker (it changes
+#                                 when the worker restarts); fail unless it runs and has a fresh
+#                                 heartbeat in the queue
 # If DTQ_HOOK_SEAM names a file, it is sourced LAST and may redefine any of them: the local
 # rolling-update rehearsal runs these same hooks with processes instead of Docker and AWS.
 #
@@ -28,6 +31,7 @@ DTQ_API_URL="${DTQ_API_URL:-http://127.0.0.1:8000}"
 DTQ_CONTAINER_STOP_S="${DTQ_CONTAINER_STOP_S:-45}"
 DTQ_READY_TIMEOUT_S="${DTQ_READY_TIMEOUT_S:-120}"
 DTQ_JOB_TIMEOUT_S="${DTQ_JOB_TIMEOUT_S:-60}"
+DTQ_WORKER_SETTLE_S="${DTQ_WORKER_SETTLE_S:-5}"
 DTQ_REGION="${DTQ_REGION:-}"
 
 log() {
@@ -185,6 +189,71 @@ job_round_trip() {
   done
   log "probe job ${id} still ${status:-unknown} after ${DTQ_JOB_TIMEOUT_S}s"
   return 1
+}
+
+heartbeat_probe() {
+  # Python run where the worker runs (argument: its PID, optional): prints the name of the worker
+  # of this host (and PID) with a fresh heartbeat, the same records GET /workers lists.
+  cat <<'PY'
+import asyncio, socket, sys
+from runtime.broker.redis_broker import RedisBroker
+from runtime.config import Settings
+async def main() -> int:
+    broker = RedisBroker(Settings())
+    try:
+        workers = await broker.workers()
+    finally:
+        await broker.close()
+    pid = int(sys.argv[1]) if len(sys.argv) > 1 else None
+    for w in workers:
+        if w.host == socket.gethostname() and pid in (None, w.pid):
+            print(w.name)
+            return 0
+    return 1
+sys.exit(asyncio.run(main()))
+PY
+}
+
+local_worker() {
+  # The container runs (not restarting) and its worker heartbeats; a restart changes the output.
+  local state running restarting started restarts name
+  state="$(docker container inspect --format \
+    '{{.State.Running}} {{.State.Restarting}} {{.State.StartedAt}} {{.RestartCount}}' \
+    dtq-worker 2>/dev/null)" || return 1
+  read -r running restarting started restarts <<<"${state}"
+  [[ "${running}" == true && "${restarting}" == false ]] || return 1
+  name="$(heartbeat_probe | docker exec -i dtq-worker python - 2>/dev/null)" || return 1
+  printf '%s %s %s\n' "${started}" "${restarts}" "${name}"
+}
+
+wait_local_worker() {
+  # Print local_worker once this host's worker runs; fail after DTQ_READY_TIMEOUT_S. The probe
+  # job alone proves nothing about this host: any instance's worker may have run it.
+  local found deadline=$((SECONDS + DTQ_READY_TIMEOUT_S))
+  until found="$(local_worker)"; do
+    if ((SECONDS >= deadline)); then
+      log "no worker runs on this instance after ${DTQ_READY_TIMEOUT_S}s"
+      return 1
+    fi
+    sleep 2
+  done
+  printf '%s\n' "${found}"
+}
+
+same_local_worker() {
+  # $1 = what wait_local_worker printed at second $2: still the same worker, at least
+  # DTQ_WORKER_SETTLE_S later (a worker that crashes at start and is restarted fails this).
+  local now wait_s=$(($2 + DTQ_WORKER_SETTLE_S - SECONDS))
+  ((wait_s <= 0)) || sleep "${wait_s}"
+  if ! now="$(local_worker)"; then
+    log "the worker of this instance stopped (${1})"
+    return 1
+  fi
+  if [[ "${now}" != "$1" ]]; then
+    log "the worker of this instance restarted (${1} -> ${now})"
+    return 1
+  fi
+  log "worker ${now##* } runs on this instance"
 }
 
 if [[ -n "${DTQ_HOOK_SEAM:-}" ]]; then
