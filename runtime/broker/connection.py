@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, cast
 
 from redis import exceptions as rx
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -30,8 +31,13 @@ def connect(settings: Settings, *, blocking: bool = False) -> Redis:
         "health_check_interval": 15,
         # one transparent resend after a broken connection (e.g. the server restarted): every
         # script tolerates running twice — enqueue and start recognise their own earlier run,
-        # settle is fenced on owner and attempt
-        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=1),
+        # settle is fenced on owner and attempt. Timeouts are not resent: each already took
+        # REDIS_TIMEOUT_MS (a resend, and the connect inside it, made a cut answer after ~4×)
+        "retry": Retry(
+            ExponentialBackoff(cap=0.2, base=0.02),
+            retries=1,
+            supported_errors=(rx.ConnectionError,),
+        ),
         "max_connections": 4 if blocking else 256,
     }
     if settings.redis_url.startswith("rediss://") and settings.redis_ca_cert:
@@ -40,8 +46,29 @@ def connect(settings: Settings, *, blocking: bool = False) -> Redis:
         # per node: one blocking read per shard may wait on the same node
         options["max_connections"] = settings.shards + 4 if blocking else 256
         return cast(Redis, connect_cluster(settings, options))
-    client: Redis = Redis.from_url(settings.redis_url, **options)
-    return client
+    return Redis.from_pool(ConcurrentConnectPool.from_url(settings.redis_url, **options))
+
+
+class ConcurrentConnectPool(ConnectionPool):
+    """A ConnectionPool that connects outside its lock, so each caller waits for its own connect.
+
+    redis-py ≥ 5.3 holds the pool lock while a new connection connects and says hello: when the
+    server is cut off every caller then queues behind the connect timeouts of those before it
+    (a request waits n × REDIS_TIMEOUT_MS). Taking a connection needs no lock on one event loop:
+    nothing awaits between choosing it and marking it in use."""
+
+    async def get_connection(
+        self, command_name: object = None, *keys: object, **options: object
+    ) -> AbstractConnection:
+        """A connected connection from the pool (connecting it if need be, bounded by the
+        connect and socket timeouts)."""
+        connection: AbstractConnection = self.get_available_connection()  # type: ignore[no-untyped-call]
+        try:
+            await self.ensure_connection(connection)
+        except BaseException:
+            await self.release(connection)
+            raise
+        return connection
 
 
 async def reset_connections(client: Redis) -> None:

@@ -4,15 +4,21 @@ starts on a server out of memory, and a cut-off server answers 503 within the Re
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
+
+from runtime.api.app import create_app
 from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
 from runtime.errors import BrokerUnavailable
 from runtime.jobs import JobRequest, JobStatus
 from runtime.localserver import LocalServer
-from tests.conftest import wait_for
+from tests.conftest import SettingsFactory, wait_for
 from tests.integration.test_worker import wait_status
 
 
@@ -93,3 +99,83 @@ async def test_worker_starts_and_drains_while_the_server_is_out_of_memory(start_
             await producer.close()
         finally:
             full.stop(kill=True)
+
+
+class Blackhole:
+    """A TCP proxy on loopback that forwards to a server until cut(), then drops every byte both
+    ways: a network cut as the client sees it (connections go silent, new ones never hear back)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.is_cut = False
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    async def serve(self) -> asyncio.Server:
+        return await asyncio.start_server(self._accept, "127.0.0.1", 0)
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._handlers.add(asyncio.current_task())  # type: ignore[arg-type]
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self._writers |= {writer, up_writer}
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
+
+    async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+        while chunk := await src.read(65536):
+            if not self.is_cut:
+                dst.write(chunk)
+                await dst.drain()
+
+    async def close(self) -> None:
+        for writer in self._writers:
+            writer.close()
+        for handler in self._handlers:
+            handler.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def blackhole(target_port: int) -> AsyncIterator[tuple[Blackhole, str]]:
+    """A Blackhole in front of target_port and its redis:// URL; closed afterwards."""
+    proxy = Blackhole(target_port)
+    server = await proxy.serve()
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield proxy, f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.close()
+        await proxy.close()
+
+
+async def test_cut_from_the_server_every_request_answers_503_within_the_timeout(
+    server: LocalServer, make_settings: SettingsFactory
+) -> None:
+    timeout_s = 0.25
+    async with blackhole(server.port) as (proxy, url):
+        settings = make_settings(redis_url=url, redis_timeout_ms=int(timeout_s * 1000))
+        app = create_app(settings, broker=RedisBroker(settings))
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c,
+        ):
+            job = {"task_type": "noop"}
+            warm = await asyncio.gather(*(c.post("/jobs", json=job) for _ in range(5)))
+            assert [r.status_code for r in warm] == [201] * 5  # pooled connections exist
+            proxy.is_cut = True
+
+            async def timed_post() -> tuple[httpx.Response, float]:
+                started = time.monotonic()
+                answer = await c.post("/jobs", json=job)
+                return answer, time.monotonic() - started
+
+            answers = await asyncio.gather(*(timed_post() for _ in range(20)))
+    assert {r.status_code for r, _ in answers} == {503}
+    assert {r.json()["error"]["code"] for r, _ in answers} == {"BrokerUnavailable"}
+    assert all(r.headers["Retry-After"] for r, _ in answers)
+    # about one timeout each (6× allowed on a shared box); a timed-out command was sent again, and
+    # each new connection waited for the connect of the one before: the 20th took ~20 × 250 ms
+    slowest = max(s for _, s in answers)
+    assert slowest < 6 * timeout_s, f"slowest 503 after {slowest:.2f} s"
