@@ -28,6 +28,11 @@ ORDER = (
     "ValidateService", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
 )  # fmt: skip
 DEPLOYMENT_IDS = count(1)
+# On EC2 every instance is a host of its own; here all share two cores. An instance's hook scripts
+# (and the processes they start) run at this lower priority while it is out of the target group,
+# and AllowTraffic puts it back to normal, so booting a new release on one "host" does not take
+# CPU from the instance serving traffic — which a real fleet would not see either.
+OUT_OF_SERVICE_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,11 @@ class TargetGroup:
             self.registered.append(instance)
             self.registered.sort(key=lambda i: i.name)
             await asyncio.to_thread(self.lb.set_targets, [i.api_port for i in self.registered])
+        for role in ("api", "worker"):
+            pid = instance.pid(role)  # its own process group (setsid): every thread is reniced
+            with contextlib.suppress(OSError):  # gone, or not permitted: it just stays nicer
+                if pid is not None:
+                    os.setpriority(os.PRIO_PGRP, pid, 0)
         return True
 
 
@@ -88,7 +98,8 @@ async def run_hook(instance: Instance, archive: Path, hook: Hook, log: Path) -> 
         out.write(f"# {time.strftime('%H:%M:%S')} {hook.event} {hook.location}\n".encode())
         out.flush()
         proc = await asyncio.create_subprocess_exec(
-            "bash", str(script), cwd=archive, env=instance.hook_env(),
+            "nice", "-n", str(OUT_OF_SERVICE_NICE), "bash", str(script), cwd=archive,
+            env=instance.hook_env(),
             stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
         )  # fmt: skip
         try:
