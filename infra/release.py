@@ -2,18 +2,19 @@
 
 Bundles infra/revision/ plus release.env (IMAGE=<repo>@sha256:...) into a zip, uploads it to the
 environment's artifacts bucket, starts a deployment and prints per-instance progress until it
-succeeds or rolls back. On success the current-release pointer holds the new image; on failure
-it is put back to what it was. Without --image it releases what the last `cdk deploy` built.
+succeeds or rolls back. Every instance must succeed: a deployment CodeDeploy reports Succeeded
+although an instance failed (OneAtATime forgives the last one) is rolled back by redeploying the
+previous release. On success the current-release pointer holds the new image; on failure it is
+put back to what it was. Without --image it releases what the last `cdk deploy` built (which
+`cdk deploy` itself rolls out when the image changed).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import sys
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,10 @@ from infra.environments import (
     codedeploy_names,
     release_parameter_name,
 )
+from infra.rollout.rollout import build_bundle, outcome
 
 REVISION_DIR = Path(__file__).resolve().parent / "revision"
 TERMINAL = {"Succeeded", "Failed", "Stopped"}
-_ZIP_EPOCH = (2020, 1, 1, 0, 0, 0)  # fixed timestamps: the same input gives the same bundle
 
 
 @dataclass(frozen=True)
@@ -64,21 +65,15 @@ def pin_image(session: boto3.Session, image: str) -> str:
     return f"{repository_uri}@{found['imageDetails'][0]['imageDigest']}"
 
 
+def revision_files(revision_dir: Path = REVISION_DIR) -> dict[str, bytes]:
+    """The files of the revision directory by relative path (what `cdk deploy` uploads too)."""
+    files = (p for p in revision_dir.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return {p.relative_to(revision_dir).as_posix(): p.read_bytes() for p in files}
+
+
 def bundle(image: str, revision_dir: Path = REVISION_DIR) -> bytes:
     """The CodeDeploy revision: appspec.yml, hooks/ (executable) and release.env."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in revision_dir.rglob("*") if p.is_file()):
-            _add(archive, path.relative_to(revision_dir).as_posix(), path.read_bytes())
-        _add(archive, "release.env", f"IMAGE={image}\n".encode())
-    return buffer.getvalue()
-
-
-def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
-    info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
-    info.external_attr = (0o755 if name.endswith(".sh") else 0o644) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, data)
+    return build_bundle(revision_files(revision_dir), image)
 
 
 def read_parameter(ssm: Any, name: str) -> str | None:
@@ -153,8 +148,8 @@ class Watch:
     out: Callable[[str], None] = print
 
 
-def wait(session: boto3.Session, deployment_id: str, watch: Watch) -> str:
-    """Poll until the deployment ends (or the watch times out); returns the last status."""
+def wait(session: boto3.Session, deployment_id: str, watch: Watch) -> dict[str, Any]:
+    """Poll until the deployment ends (or the watch times out); returns its last description."""
     codedeploy = session.client("codedeploy")
     deadline = time.monotonic() + watch.timeout_s
     last = ""
@@ -165,7 +160,7 @@ def wait(session: boto3.Session, deployment_id: str, watch: Watch) -> str:
             watch.out(line)
             last = line
         if info["status"] in TERMINAL or time.monotonic() >= deadline:
-            return str(info["status"])
+            return dict(info)
         watch.sleep(watch.poll_s)
 
 
@@ -176,6 +171,14 @@ def follow_rollback(session: boto3.Session, deployment_id: str, watch: Watch) ->
     if rollback_id:
         watch.out(f"rolling back with deployment {rollback_id}")
         wait(session, rollback_id, watch)
+
+
+def deploy(session: boto3.Session, env_name: str, image: str, watch: Watch) -> dict[str, Any]:
+    """Bundle, upload and deploy `image`; follow the deployment until it ends."""
+    location = upload(session, env_name, bundle(image))
+    deployment_id = start_deployment(session, env_name, location, image)
+    watch.out(f"deployment {deployment_id}: {image} to {env_name}")
+    return wait(session, deployment_id, watch)
 
 
 def release(
@@ -190,17 +193,23 @@ def release(
         raise SystemExit(f"no built image for {env_name}: pass --image")
     pinned = pin_image(session, image)
     previous = read_parameter(ssm, pointer)
-    location = upload(session, env_name, bundle(pinned))
-    deployment_id = start_deployment(session, env_name, location, pinned)
-    watch.out(f"deployment {deployment_id}: {pinned} to {env_name}")
-    status = wait(session, deployment_id, watch)
-    if status in TERMINAL - {"Succeeded"}:
-        follow_rollback(session, deployment_id, watch)
+    info = deploy(session, env_name, pinned, watch)
+    status = outcome(info)
+    if info["status"] in TERMINAL - {"Succeeded"}:
+        follow_rollback(session, info["deploymentId"], watch)
+    elif status == "Failed":
+        # CodeDeploy forgave a failed last instance; the release does not: put the previous one
+        # back everywhere, as CodeDeploy's own rollback would have done.
+        failed = info["deploymentOverview"]["Failed"]
+        watch.out(f"{failed} instance(s) failed although CodeDeploy reports Succeeded")
+        if previous is not None:
+            watch.out(f"rolling back: redeploying {previous}")
+            deploy(session, env_name, previous, watch)
     if status == "Succeeded":
         ssm.put_parameter(Name=pointer, Value=pinned, Type="String", Overwrite=True)
-    elif previous is not None and status in TERMINAL:
+    elif previous is not None and info["status"] in TERMINAL:
         ssm.put_parameter(Name=pointer, Value=previous, Type="String", Overwrite=True)
-    return Outcome(deployment_id, status, pinned)
+    return Outcome(info["deploymentId"], status, pinned)
 
 
 def main(argv: list[str] | None = None) -> int:

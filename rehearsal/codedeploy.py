@@ -121,7 +121,11 @@ class Deployer:
     instance at a time; a failed instance stops the deployment and stays out of the target group,
     except that a failure on the *last* instance does not fail the deployment (AWS: "all
     instances but one are kept in a healthy state"). Instances out of service go first, so a
-    rollback never takes the last healthy instance out while a failed one is still out."""
+    rollback never takes the last healthy instance out while a failed one is still out.
+
+    deploy() answers like `python -m infra.release` (infra/rollout/rollout.py outcome()): every
+    instance must succeed, so a deployment CodeDeploy calls a success despite a failed last
+    instance is a failed release, which the caller rolls back."""
 
     def __init__(self, instances: list[Instance], targets: TargetGroup, timeline: Timeline):
         self.instances = instances
@@ -138,11 +142,13 @@ class Deployer:
             if await self._deploy_instance(instance, revision, deployment):
                 continue
             if 0 < n == len(order) - 1:
+                self.last_good = revision  # CodeDeploy's view: the deployment succeeded
                 self.timeline.mark(
                     f"{deployment} failed on {instance.name}, the last instance: OneAtATime "
-                    "still calls the deployment a success (no rollback)"
+                    "calls the deployment a success; every instance must succeed, so the "
+                    "release failed"
                 )
-                break
+                return False
             self.timeline.mark(f"{deployment} failed on {instance.name}")
             return False
         self.last_good = revision

@@ -60,6 +60,21 @@ class Deployment(Construct):
         )
 
     def _config(self, zone_by_zone: bool) -> codedeploy.IServerDeploymentConfig:
+        # Every instance must succeed, one (or one zone) at a time. No deployment config can say
+        # so on its own, which is why this is not a custom config:
+        # - CodeDeploy takes (instances - MinimumHealthyHosts) out at once and calls a deployment
+        #   Succeeded when at least MinimumHealthyHosts instances succeeded. One at a time thus
+        #   means a minimum of N - 1, and that tolerates exactly one failure: the last instance's
+        #   (AWS documents it for OneAtATime; a HOST_COUNT or FLEET_PERCENT config equal to N - 1
+        #   behaves the same). A minimum of N makes CodeDeploy fail every deployment at once.
+        # - A custom config can only count HOST_COUNT or FLEET_PERCENT, which is one at a time for
+        #   one fleet size only (FLEET_PERCENT 50: one at a time at 2 instances, two at 4), while
+        #   the group's size moves with scaling. OneAtATime's MOST_CONCURRENCY 1, not available to
+        #   custom configs, is one at a time at every size, so non-zonal environments keep it.
+        # "Every instance" is therefore enforced by what starts deployments: `python -m
+        # infra.release` and the rollout `cdk deploy` starts (infra/rollout/rollout.py,
+        # outcome()) count a Succeeded deployment with a Failed instance as failed and put the
+        # previous release back (tests/infra/test_release.py).
         if not zone_by_zone:
             return codedeploy.ServerDeploymentConfig.ONE_AT_A_TIME
         # A third of the fleet at most, one availability zone at a time, watching the alarms

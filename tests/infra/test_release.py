@@ -11,6 +11,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -25,6 +26,7 @@ from infra.environments import (
     release_parameter_name,
 )
 from infra.release import Watch, bundle, main, release
+from infra.rollout.rollout import outcome
 
 REGION = "eu-west-1"
 ENV = "staging"
@@ -122,6 +124,44 @@ def test_failed_release_puts_the_previous_pointer_back(aws: boto3.Session) -> No
     outcome = release(aws, ENV, DIGEST_IMAGE, watch)
     assert outcome.status == "Failed"
     assert pointer(aws) == old
+
+
+def backend_deployments() -> list[Any]:
+    """moto's deployments, oldest first."""
+    return list(get_backend("codedeploy")[DEFAULT_ACCOUNT_ID][REGION].deployments.values())
+
+
+def test_every_instance_must_succeed() -> None:
+    overview = {"Succeeded": 2, "Failed": 1}
+    assert outcome({"status": "Succeeded", "deploymentOverview": overview}) == "Failed"
+    assert outcome({"status": "Succeeded", "deploymentOverview": {"Succeeded": 3}}) == "Succeeded"
+    assert outcome({"status": "Stopped", "deploymentOverview": overview}) == "Stopped"
+    assert outcome({"status": "InProgress"}) == "InProgress"
+
+
+def test_a_failed_last_instance_fails_the_release_and_the_previous_image_is_redeployed(
+    aws: boto3.Session,
+) -> None:
+    """OneAtATime calls a deployment whose last instance failed a success; the release does not."""
+    old = f"{REPOSITORY}@sha256:{'a' * 64}"
+    aws.client("ssm").put_parameter(Name=release_parameter_name(ENV), Value=old, Type="String")
+    new_key = hashlib.sha256(bundle(DIGEST_IMAGE)).hexdigest()
+
+    def sleep(_: float) -> None:
+        """The agents: every deployment ends Succeeded; the new image's lost its last instance."""
+        for deployment in backend_deployments():
+            deployment.status = "Succeeded"
+            if new_key in deployment.revision["s3Location"]["key"]:
+                deployment.deployment_overview.update(Succeeded=2, Failed=1)
+
+    lines: list[str] = []
+    outcome_ = release(aws, ENV, DIGEST_IMAGE, Watch(poll_s=0, sleep=sleep, out=lines.append))
+    assert outcome_.status == "Failed" and not outcome_.succeeded
+    assert pointer(aws) == old
+    keys = [d.revision["s3Location"]["key"] for d in backend_deployments()]
+    old_key = hashlib.sha256(bundle(old)).hexdigest()
+    assert [new_key in keys[0], old_key in keys[1], len(keys)] == [True, True, 2]
+    assert any("1 instance(s) failed although CodeDeploy reports Succeeded" in x for x in lines)
 
 
 def test_a_tag_is_pinned_to_its_digest_through_ecr(aws: boto3.Session) -> None:

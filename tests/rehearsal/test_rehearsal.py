@@ -4,14 +4,17 @@ is shared with other suites, so these runs are at 50 req/s where capacity cannot
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from rehearsal.codedeploy import ORDER, REVISION, read_appspec
+from rehearsal.codedeploy import ORDER, REVISION, Deployer, read_appspec
 from rehearsal.timeline import Timeline
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,6 +62,28 @@ def test_timeline_groups_events_per_instance_and_deployment() -> None:
     lines = t.lines()
     assert len(lines) == 2
     assert "instance-1 d-0001 v2: BlockTraffic" in lines[0] and "ApplicationStop" in lines[0]
+
+
+class FailingLast(Deployer):
+    """A Deployer whose instances fail where `failing` says, without running any hook."""
+
+    failing: tuple[str, ...] = ()
+
+    async def _deploy_instance(self, instance: Any, revision: Path, deployment: str) -> bool:
+        return instance.name not in self.failing
+
+
+@pytest.mark.parametrize("failing", [("instance-1",), ("instance-2",), ()])
+def test_every_instance_must_succeed_even_the_last(failing: tuple[str, ...]) -> None:
+    instances = [SimpleNamespace(name=f"instance-{n}") for n in (1, 2)]
+    targets = SimpleNamespace(registered=list(instances))
+    deployer = FailingLast(instances, targets, Timeline(t0=0.0))  # type: ignore[arg-type]
+    deployer.failing = failing
+    ok = asyncio.run(deployer.deploy(Path("v2"), "deploy"))
+    assert ok is (not failing)
+    if failing == ("instance-2",):  # the last: OneAtATime's success, the release's failure
+        assert "calls the deployment a success" in " ".join(deployer.timeline.lines())
+        assert deployer.last_good == Path("v2")
 
 
 @pytest.mark.skipif(not Path(REPO / ".venv/bin/shellcheck").exists(), reason="no shellcheck")
