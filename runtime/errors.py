@@ -37,6 +37,12 @@ class BrokerUnavailable(TaskQueueError):
     """Raised when Redis cannot be reached or refuses writes (down, failing over, out of memory)."""
 
 
+class ReplicationTimeout(BrokerUnavailable):
+    """Raised when fewer replicas than WAIT_REPLICAS acknowledged a new job within WAIT_TIMEOUT_MS:
+    the job exists on the primary but may not survive a failover; a retry with the same
+    Idempotency-Key returns it once a replica has it."""
+
+
 class EmptyBrokerDetected(BrokerUnavailable):
     """Raised when the server lost its data (epoch key gone): running on would forget jobs."""
 

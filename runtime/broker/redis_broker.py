@@ -22,6 +22,7 @@ from runtime.errors import (
     IdempotencyConflict,
     JobAlreadyFinished,
     JobNotFound,
+    ReplicationTimeout,
 )
 from runtime.jobs import Job, JobRequest, JobStatus, decode_job, new_job_id
 
@@ -72,8 +73,16 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         else:
             raise BrokerUnavailable("could not find free job ids; retry the request")
         async with translated_errors(self.redis):
-            await self._wait_for_replicas(touched)
-        return [c for c in created if c is not None]
+            acked = await self._wait_for_replicas(touched)
+        done = [c for c in created if c is not None]
+        if acked < self.settings.wait_replicas:
+            raise ReplicationTimeout(
+                f"{acked} of {self.settings.wait_replicas} replica(s) acknowledged the job within "
+                f"{self.settings.wait_timeout_ms} ms, so it may not survive a failover; retry with "
+                "the same Idempotency-Key to get it once replicated",
+                details={"job_ids": [c.job.id for c in done], "replicas_acknowledged": acked},
+            )
+        return done
 
     async def _enqueue_once(
         self,
@@ -134,14 +143,15 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         )
         return Created(job=job, created=True)
 
-    async def _wait_for_replicas(self, shards: Iterable[int]) -> None:
+    async def _wait_for_replicas(self, shards: Iterable[int]) -> int:
         # durability point: with WAIT_REPLICAS > 0 a job is acknowledged only once a replica has
-        # it, so a failover right after 201 does not lose it
-        if self.settings.wait_replicas > 0:
-            touched = list(shards) if self.is_cluster else [0]  # one server: one WAIT covers all
-            await asyncio.gather(*(self._wait_on_node_of(shard) for shard in touched))
+        # it, so a failover right after 201 does not lose it; the fewest replicas any node had
+        if self.settings.wait_replicas == 0:
+            return 0
+        touched = list(shards) if self.is_cluster else [0]  # one server: one WAIT covers all
+        return min(await asyncio.gather(*(self._wait_on_node_of(shard) for shard in touched)))
 
-    async def _wait_on_node_of(self, shard: int) -> None:
+    async def _wait_on_node_of(self, shard: int) -> int:
         # WAIT counts the writes of the connection it is sent on, and the script may have used
         # another pooled connection: a marker write to the shard's slot, in one pipeline with
         # WAIT, comes after the script's writes in that node's replication stream
@@ -152,7 +162,8 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(marker, "1", px=3_600_000)
             pipe.execute_command("WAIT", s.wait_replicas, s.wait_timeout_ms, **target)
-            await pipe.execute()
+            _, acked = await pipe.execute()
+        return int(acked)
 
     # --- one job --------------------------------------------------------------------------
     async def get(self, job_id: str, *, tenant: str | None = None) -> Job:

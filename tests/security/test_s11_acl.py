@@ -83,21 +83,35 @@ def settings_for(srv: LocalServer, role: Role, **overrides: Any) -> Settings:
 
 
 async def round_trip(srv: LocalServer) -> dict[str, str]:
-    """Everything the API and a worker do, each as its own user; the jobs' final statuses."""
-    api_settings = settings_for(srv, "api", wait_replicas=1, wait_timeout_ms=5)
+    """Everything the API and a worker do, each as its own user; the jobs' final statuses (and
+    under "wait" how POST /jobs ends with WAIT_REPLICAS=1 on this replica-less server)."""
+    api_settings = settings_for(srv, "api")
     worker_settings = settings_for(srv, "worker")
     worker_broker = RedisBroker(worker_settings)
     await worker_broker.bootstrap()
     worker = Worker(worker_broker, REGISTRY, worker_settings)
     running_worker = asyncio.create_task(worker.run())
     try:
-        return await api_calls(api_settings)
+        final = await api_calls(api_settings)
+        final["wait"] = await post_with_wait(settings_for(srv, "api", wait_replicas=1))
+        return final
     finally:
         worker.stop()  # it leaves: hands back, removes its consumer, forgets itself
         try:
             await asyncio.wait_for(running_worker, 15)
         finally:
             await worker_broker.close()
+
+
+async def post_with_wait(api_settings: Settings) -> str:
+    """POST /jobs with WAIT_REPLICAS: WAIT runs as the API's user and, with no replica to count,
+    ends in 503 ReplicationTimeout (a missing permission would be another error); its code."""
+    app = create_app(api_settings, broker=RedisBroker(api_settings))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c:
+            answer = await c.post("/jobs", json={"task_type": "noop"})
+    return str(answer.json()["error"]["code"])
 
 
 async def api_calls(api_settings: Settings) -> dict[str, str]:
@@ -197,7 +211,8 @@ async def test_s11_least_privilege_users(acl_server: LocalServer, figures: Figur
         f" workers_left={workers_left} denied/attempted={len(denied)}/{len(results)}"
     )
     assert final == {"echo": "succeeded", "dead": "dead", "retried": "succeeded",
-                     "delayed": "succeeded", "cancelled": "cancelled"}  # fmt: skip
+                     "delayed": "succeeded", "cancelled": "cancelled",
+                     "wait": "ReplicationTimeout"}  # fmt: skip
     assert refused_in_round_trip == [] and len(logged) > 0, refused_in_round_trip
     assert workers_left == 0
     assert denied == results, "\n".join(f"{k}: {v}" for k, v in results.items() if k not in denied)
