@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     visibility_timeout_ms: int = Field(30_000, gt=0)  # un-renewed longer → another worker reclaims
     reclaim_interval_ms: int = Field(1_000, gt=0)  # how often a worker sweeps for stalled entries
     heartbeat_interval_ms: int = Field(2_000, gt=0)  # worker heartbeat; the TTL is 3× this
+    # every worker deletes consumers of the group that hold no pending entry and have been idle
+    # CONSUMER_GC_IDLE_MS (those of crashed workers: each process reads under a new name);
+    # one that still holds entries is never deleted. 0 = no sweep (consumers pile up)
+    consumer_gc_interval_s: float = Field(60.0, ge=0)
+    consumer_gc_idle_ms: int = Field(3_600_000, ge=0)
     task_modules: str = ""  # comma-separated modules to import for @task handlers
     # consumer name; default host-pid-random (unique per process)
     worker_name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")

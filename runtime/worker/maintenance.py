@@ -20,8 +20,6 @@ log = logging.getLogger("dtq.worker")
 
 PROMOTE_INTERVAL_S = 0.05
 SWEEP_INTERVAL_S = 5.0
-GC_INTERVAL_S = 60.0
-GC_IDLE_MS = 3_600_000  # consumers idle this long with nothing pending are deleted
 BATCH = 200  # bounded work per script call
 DEADLINE_INTERVAL_S = 0.05  # attempts are stopped within this long after their timeout
 
@@ -46,9 +44,10 @@ class Maintenance:
             (s.reclaim_interval_ms / 1000, self.reclaim),
             (s.visibility_timeout_ms / 3000, self.renew),
             (SWEEP_INTERVAL_S, self.sweep),
-            (GC_INTERVAL_S, self.collect_consumers),
             (s.heartbeat_interval_ms / 1000, self.heartbeat),
         ]
+        if s.consumer_gc_interval_s > 0:
+            chores.append((s.consumer_gc_interval_s, self.collect_consumers))
         self._tasks = [asyncio.create_task(self._every(i, c)) for i, c in chores]
         self._tasks.append(asyncio.create_task(self._enforce_deadlines()))
         self._tasks.append(asyncio.create_task(self._listen_for_cancels()))
@@ -111,7 +110,9 @@ class Maintenance:
 
     async def collect_consumers(self) -> None:
         """Delete long-idle consumers with nothing pending (never one that holds entries)."""
-        await self.broker.remove_idle_consumers(GC_IDLE_MS)
+        removed = await self.broker.remove_idle_consumers(self.worker.settings.consumer_gc_idle_ms)
+        if removed:
+            log.info("removed %d idle consumer(s) with nothing pending", removed)
 
     async def heartbeat(self) -> None:
         """Publish liveness and counters, and check the server still holds our data."""

@@ -9,7 +9,8 @@ EFFECT_MODE=bare is the control: a bare INCR, so every re-run applies the effect
 Payload: {"n": nonce, "ms": work after the effect, "poison": "raise" | "exit" | "hang"}.
 
 Negative controls (worker processes only; each patch disables one safety feature of the engine,
-because the engine has no switch for it):
+which deliberately has no setting for it: each would exist only to break a guarantee, see
+"Engine switches" in docs/reliability.md):
 - CHAOS_NO_RENEW=1: lease renewal never runs (R4 control).
 - CHAOS_UNFENCED_SETTLE=1: settle.lua without the owner/attempt fence, i.e. a bare XACK + write
   by whoever finishes (R3 control).

@@ -10,17 +10,11 @@ from typing import Any
 
 import httpx
 
-from runtime.broker.redis_broker import RedisBroker
-from runtime.config import Settings
 from tests.chaos.checker import attempts_of
 from tests.chaos.generator import Generator, Op
 from tests.chaos.harness import Profile, execute, sized
 from tests.chaos.report import Result, common_figures
 from tests.chaos.run import Run, drain, open_run, supervise, workers_ready
-
-
-def settings_of(run: Run) -> Settings:
-    return Settings(_env_file=None, redis_url=run.server.url, queue_prefix=run.prefix)  # type: ignore[call-arg]
 
 
 # --- R11: a backlog of 50 000 jobs -------------------------------------------------------------
@@ -123,46 +117,51 @@ async def r11(p: Profile, control: bool = False) -> list[Result]:
 
 # --- R13: consumer churn with the GC sweep on --------------------------------------------------
 def churn(restarts: int, gc_idle_ms: int, figures: dict[str, Any], unsafe_gc: bool) -> Any:
-    """Restart workers (alternately SIGTERM and SIGKILL) while a GC sweep runs every 0.5 s."""
+    """Restart workers (alternately SIGTERM and SIGKILL) while the consumer list is watched.
 
-    async def gc_loop(run: Run, broker: RedisBroker) -> None:
+    The workers' own sweep (CONSUMER_GC_INTERVAL_S / CONSUMER_GC_IDLE_MS) deletes idle consumers;
+    a SIGKILLed worker's consumer can disappear only through it (a SIGTERMed one removes itself).
+    The control runs instead the antipattern, DELCONSUMER whatever the consumer still holds."""
+    killed: set[str] = set()
+
+    async def watch(run: Run) -> None:
+        seen: set[str] = set()
         while True:
-            await asyncio.sleep(0.5)
             try:
-                await gc_once(run, broker)
-            except Exception as exc:  # a sweep that fails is retried, like the worker's chore
+                consumers = await run.redis.xinfo_consumers(run.keys.stream, "workers")
+            except Exception as exc:  # a failed sample is retried, like the worker's chore
                 figures["gc_errors"] = f"{type(exc).__name__}: {exc}"[:80]
-
-    async def gc_once(run: Run, broker: RedisBroker) -> None:
-        consumers = await run.redis.xinfo_consumers(run.keys.stream, "workers")
-        figures["consumers_max"] = max(figures.get("consumers_max", 0), len(consumers))
-        if unsafe_gc:  # the antipattern: DELCONSUMER whatever it still holds
-            for c in consumers:
-                if c["idle"] >= gc_idle_ms:
-                    await run.redis.xgroup_delconsumer(run.keys.stream, "workers", c["name"])
-                    figures.setdefault("gc_deleted", set()).add(c["name"])
-            return
-        before = {c["name"] for c in consumers}
-        await broker.remove_idle_consumers(gc_idle_ms)
-        after = {c["name"] for c in await run.redis.xinfo_consumers(run.keys.stream, "workers")}
-        figures.setdefault("gc_deleted", set()).update(before - after)
+                consumers = []
+            figures["consumers_max"] = max(figures.get("consumers_max", 0), len(consumers))
+            names = {c["name"] for c in consumers}
+            gone = figures.setdefault("gc_deleted", set())
+            if unsafe_gc:
+                for c in consumers:
+                    if c["idle"] >= gc_idle_ms:
+                        await run.redis.xgroup_delconsumer(run.keys.stream, "workers", c["name"])
+                        gone.add(c["name"])
+            else:
+                gone |= (seen - names) & killed
+            seen |= names
+            await asyncio.sleep(0.5 if unsafe_gc else 0.1)
 
     async def nemesis(run: Run) -> None:
         assert run.workers is not None
-        broker = RedisBroker(settings_of(run))
-        gc = asyncio.create_task(gc_loop(run, broker))
+        watcher = asyncio.create_task(watch(run))
         try:
             pause = max(0.05, (run.config.duration_s - 1) / restarts)
             for i in range(restarts):
                 await asyncio.sleep(pause)
                 sig = signal.SIGKILL if i % 2 else signal.SIGTERM
-                run.workers.signal(i % run.config.workers, sig)
+                slot = run.workers.slots[i % run.config.workers]
+                name = slot.name
+                if run.workers.signal(slot.index, sig) is not None and sig == signal.SIGKILL:
+                    killed.add(name)
             figures["restarts"] = restarts
             await asyncio.sleep(2 * run.config.visibility_ms / 1000)
         finally:
-            gc.cancel()
-            await asyncio.gather(gc, return_exceptions=True)
-            await broker.close()
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
 
     return nemesis
 
@@ -176,6 +175,9 @@ async def r13(p: Profile, control: bool = False) -> list[Result]:
         cfg.visibility_ms, cfg.reclaim_ms = 1_000, 200
     figures: dict[str, Any] = {}
     gc_idle_ms = 300
+    # the product setting: every worker sweeps every 0.5 s; the control's unsafe GC runs alone
+    sweep_s = "0" if control else "0.5"
+    cfg.worker_env = {"CONSUMER_GC_INTERVAL_S": sweep_s, "CONSUMER_GC_IDLE_MS": str(gc_idle_ms)}
 
     async def after(run: Run, r: Result) -> None:
         deleted = figures.get("gc_deleted", set())
@@ -190,6 +192,7 @@ async def r13(p: Profile, control: bool = False) -> list[Result]:
             return
         r.require_safety()
         r.goal("pending_dropped_by_gc=0", not dropped)
+        r.goal("gc_deleted>0 (the sweep ran)", len(deleted) > 0)
         bound = cfg.workers + 8
         r.goal(f"consumers_max<={bound}", r.figures["consumers_max"] <= bound)
 

@@ -161,3 +161,26 @@ async def test_many_jobs_over_four_shards_all_complete(make_settings, start_work
     for keys in broker.shard_keys:
         assert await broker.redis.xlen(keys.stream) == 0
     await broker.close()
+
+
+async def test_worker_collects_idle_consumers_by_its_gc_settings(make_settings, start_worker):
+    settings: Settings = make_settings(
+        consumer_gc_interval_s=0.1, consumer_gc_idle_ms=200, visibility_timeout_ms=30_000
+    )
+    broker = RedisBroker(settings)
+    await broker.bootstrap()
+    await broker.enqueue([JobRequest("noop")])
+    await broker.read("crashed-holding", 10, 10)  # holds the job: must never be collected
+    await broker.read("crashed-idle", 10, 10)
+    await start_worker(settings, name="live")
+
+    async def consumers() -> set[str]:
+        listed = await broker.redis.xinfo_consumers(broker.shard_keys[0].stream, "workers")
+        return {c["name"] for c in listed}
+
+    async def idle_one_collected() -> bool:
+        return "crashed-idle" not in await consumers()
+
+    await wait_for(idle_one_collected, timeout_s=5)
+    assert "crashed-holding" in await consumers()
+    await broker.close()
