@@ -85,16 +85,16 @@ def check_idempotency_key(key: str | None) -> None:
     },
     openapi_extra={"parameters": [IDEMPOTENCY_HEADER]},
 )
-async def create_job(body: JobCreate, principal: PrincipalDep, request: Request) -> ORJSONResponse:
+async def create_job(body: JobCreate, principal: PrincipalDep, http: Request) -> ORJSONResponse:
     """Enqueue a job; repeating an Idempotency-Key returns the first job with 200."""
     # the hot path: one dependency (the caller, resolved before the body is validated) and the
     # rest read from the app's state and headers — each FastAPI dependency or header parameter
     # costs more per request than the whole enqueue's Python work
     principal.require("admin", "submit")
-    state = request.app.state
+    state = http.app.state
     broker: RedisBroker = state.broker
     registry: Registry = state.registry
-    idempotency_key = request.headers.get("idempotency-key")
+    idempotency_key = http.headers.get("idempotency-key")
     check_task_types(registry, [body])
     check_idempotency_key(idempotency_key)
     request = registry.resolve(body.to_request(idempotency_key, principal.tenant))
@@ -141,9 +141,9 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", responses=errors(404))
-async def get_job(job_id: str, principal: PrincipalDep, request: Request) -> JobDetail:
+async def get_job(job_id: str, principal: PrincipalDep, http: Request) -> JobDetail:
     """One job with its last 20 attempts."""
-    broker: RedisBroker = request.app.state.broker  # hot path: see create_job
+    broker: RedisBroker = http.app.state.broker  # hot path: see create_job
     return JobDetail.from_job(await broker.get(job_id, tenant=principal.tenant))
 
 
