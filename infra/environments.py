@@ -34,6 +34,13 @@ class Timeouts:
     health_check_interval_s: int = 10
     health_check_timeout_s: int = 5
     health_check_grace_s: int = 600  # boot: packages, agents, image pull, first /health/ready
+    # Scale-in: the group deregisters the instance from the ALB (deregistration delay), then
+    # holds it in Terminating:Wait while the instance drains itself (dtq-drain.timer looks for
+    # it every drain_check_s, runs the ApplicationStop hook script, completes the action).
+    # The hook outlasts two ApplicationStop timeouts: one already running (a deployment's, or
+    # CodeDeploy's termination hook's) that the drain waits for, then the drain's own.
+    drain_check_s: int = 5
+    termination_wait_s: int = 330  # lifecycle hook heartbeat timeout; >= 5 + 2 x 150 s + margin
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,10 @@ def built_image_parameter_name(env_name: str) -> str:
 def artifacts_parameter_name(env_name: str) -> str:
     """SSM parameter holding the name of the bucket CodeDeploy revisions are uploaded to."""
     return f"/dtq/{env_name}/release/artifacts-bucket"
+
+
+# Name of the termination lifecycle hook the instances complete themselves after draining.
+DRAIN_HOOK_NAME = "dtq-drain"
 
 
 def codedeploy_names(env_name: str) -> tuple[str, str]:

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Boot of one DTQ instance (Amazon Linux 2023). The preamble fleet.py puts in front of this
-# script has written /etc/dtq/{dtq,common,api,worker}.env and /opt/dtq/hooks/lib.sh.
-# Starts what the current-release pointer says, so a scale-out never starts an old version.
+# script has written /etc/dtq/{dtq,common,api,worker}.env and /opt/dtq/hooks/ (lib.sh,
+# application_stop.sh, drain_on_termination.sh).
+# Starts what the current-release pointer says, so a scale-out never starts an old version, and
+# the timer that drains the instance when its Auto Scaling group terminates it.
 set -euo pipefail
 export DTQ_HOOK=user-data
 # shellcheck source=SCRIPTDIR/revision/hooks/lib.sh
@@ -53,6 +55,29 @@ JSON
     -a fetch-config -m ec2 -s -c "file:${config}"
 }
 
+start_drain_timer() {
+  # Every DTQ_DRAIN_CHECK_S: is the group terminating this instance? (drain_on_termination.sh)
+  cat >/etc/systemd/system/dtq-drain.service <<'UNIT'
+[Unit]
+Description=DTQ: drain this instance when its Auto Scaling group terminates it
+[Service]
+Type=oneshot
+ExecStart=/opt/dtq/hooks/drain_on_termination.sh
+UNIT
+  cat >/etc/systemd/system/dtq-drain.timer <<UNIT
+[Unit]
+Description=DTQ: look for this instance's termination every ${DTQ_DRAIN_CHECK_S}s
+[Timer]
+OnActiveSec=${DTQ_DRAIN_CHECK_S}
+OnUnitActiveSec=${DTQ_DRAIN_CHECK_S}
+AccuracySec=1s
+[Install]
+WantedBy=timers.target
+UNIT
+  systemctl daemon-reload
+  systemctl enable --now dtq-drain.timer
+}
+
 install_packages
 start_cloudwatch_agent
 prepare_host
@@ -61,5 +86,6 @@ pull_image "${image}"
 write_secret_env
 start_role api "${image}"
 start_role worker "${image}"
+start_drain_timer
 install_codedeploy_agent
 log "instance ready with ${image}"

@@ -2,6 +2,9 @@
 
 Each instance runs both containers of one image; the environment variables written here are the
 runtime<->infra contract (tests/infra asserts each one is a runtime.config.Settings field).
+An instance the group terminates is never cut short while it drains: a termination lifecycle hook
+holds it until its own dtq-drain.timer has run the ApplicationStop hook script and completed the
+lifecycle action (or the hook times out after Timeouts.termination_wait_s).
 """
 
 from __future__ import annotations
@@ -20,11 +23,15 @@ from constructs import Construct
 
 from infra.constructs.logs import AppLogs
 from infra.constructs.release import Release
-from infra.environments import EnvironmentConfig, built_image_parameter_name
+from infra.environments import DRAIN_HOOK_NAME, EnvironmentConfig, built_image_parameter_name
 
 INFRA_DIR = Path(__file__).resolve().parents[1]
 USER_DATA_SCRIPT = INFRA_DIR / "userdata.sh"
-HOOKS_LIB = INFRA_DIR / "revision" / "hooks" / "lib.sh"
+HOOKS_DIR = INFRA_DIR / "revision" / "hooks"
+HOOKS_LIB = HOOKS_DIR / "lib.sh"
+# Hook scripts every instance has from boot (in /opt/dtq/hooks), before any CodeDeploy revision:
+# the termination drain and the ApplicationStop script it falls back to.
+BOOT_HOOKS = ("lib.sh", "application_stop.sh", "drain_on_termination.sh")
 API_PORT = 8000
 
 
@@ -76,7 +83,23 @@ def host_environment(config: EnvironmentConfig, inputs: FleetInputs) -> dict[str
         "DTQ_LOG_GROUP_WORKER": names["worker"],
         "DTQ_LOG_GROUP_SYSTEM": names["system"],
         "DTQ_CONTAINER_STOP_S": str(config.timeouts.container_stop_s),
+        "DTQ_DRAIN_HOOK": DRAIN_HOOK_NAME,
+        "DTQ_DRAIN_CHECK_S": str(config.timeouts.drain_check_s),
     }
+
+
+def compact(script: str) -> str:
+    """A script as user-data carries it: without its comment lines, since EC2 takes at most
+    16 KB of user-data (the shebang and shellcheck directives stay)."""
+    lines = script.splitlines()
+    kept = [
+        line
+        for n, line in enumerate(lines)
+        if not line.lstrip().startswith("#")
+        or (n == 0 and line.startswith("#!"))
+        or line.lstrip().startswith("# shellcheck")
+    ]
+    return "\n".join(kept) + "\n"
 
 
 def _heredoc(path: str, text: str, mode: str) -> list[str]:
@@ -94,8 +117,12 @@ def build_user_data(config: EnvironmentConfig, inputs: FleetInputs) -> ec2.UserD
     commands += _heredoc("/etc/dtq/dtq.env", _env_file(host_environment(config, inputs)), "0644")
     for name, values in container_environment(config, inputs.redis_url).items():
         commands += _heredoc(f"/etc/dtq/{name}.env", _env_file(values), "0644")
-    commands += _heredoc("/opt/dtq/hooks/lib.sh", HOOKS_LIB.read_text(), "0644")
-    body = USER_DATA_SCRIPT.read_text().splitlines()
+    for name in BOOT_HOOKS:
+        mode = "0644" if name == "lib.sh" else "0755"
+        commands += _heredoc(
+            f"/opt/dtq/hooks/{name}", compact((HOOKS_DIR / name).read_text()), mode
+        )
+    body = compact(USER_DATA_SCRIPT.read_text()).splitlines()
     commands += [line for line in body if not line.startswith(("#!", "set -euo pipefail"))]
     user_data.add_commands(*commands)
     return user_data
@@ -135,6 +162,7 @@ class Fleet(Construct):
         )
         self.group = self._group(vpc, subnets, config, inputs.notifications)
         self.group.attach_to_application_target_group(inputs.target_group)
+        self._drain_on_termination(config)
 
     def _role(self, config: EnvironmentConfig, inputs: FleetInputs) -> iam.Role:
         role = iam.Role(
@@ -185,6 +213,54 @@ class Fleet(Construct):
             group_metrics=[autoscaling.GroupMetrics.all()],
             notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
         )
+
+    def _drain_on_termination(self, config: EnvironmentConfig) -> None:
+        """Terminating:Wait until the instance has drained itself (or termination_wait_s)."""
+        self.drain_hook = self.group.add_lifecycle_hook(
+            "Drain",
+            lifecycle_hook_name=DRAIN_HOOK_NAME,
+            lifecycle_transition=autoscaling.LifecycleTransition.INSTANCE_TERMINATING,
+            heartbeat_timeout=cdk.Duration.seconds(config.timeouts.termination_wait_s),
+            default_result=autoscaling.DefaultResult.CONTINUE,
+        )
+        # The instance finds its group through its aws:autoscaling:groupName tag (ec2:DescribeTags,
+        # already granted): user-data cannot name the group that launches it. A policy of its own,
+        # since the launch template waits for the role's default policy and the group for both.
+        policy = iam.Policy(
+            self,
+            "DrainPolicy",
+            roles=[self.role],
+            statements=[
+                iam.PolicyStatement(
+                    actions=["autoscaling:CompleteLifecycleAction"],
+                    resources=[self.group.auto_scaling_group_arn],
+                )
+            ],
+        )
+        cdk.Validations.of(policy).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::"
+                f"{_nag_arn(self, self.group.auto_scaling_group_arn)}]",
+                reason="One action on this fleet's own group, named exactly; the wildcard is the "
+                "group's UUID, which autoscaling ARNs carry and CloudFormation does not return.",
+            )
+        )
+
+
+def _nag_arn(scope: Construct, arn: str) -> str:
+    """An ARN as cdk-nag writes it in a finding: literals as they are, pseudo parameters as
+    <AWS::Name>, references as <LogicalId> and attributes as <LogicalId.Attribute>."""
+    resolved = cdk.Stack.of(scope).resolve(arn)
+    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) else [resolved]
+
+    def text(part: object) -> str:
+        if isinstance(part, dict) and "Ref" in part:
+            return f"<{part['Ref']}>"
+        if isinstance(part, dict) and "Fn::GetAtt" in part:
+            return "<{}.{}>".format(*part["Fn::GetAtt"])
+        return str(part)
+
+    return "".join(text(part) for part in parts)
 
 
 def _acknowledge_role(role: iam.Role) -> None:

@@ -47,6 +47,7 @@ SERVICE_ACKNOWLEDGMENTS = {
     "LoadBalancer/Alb": {"AwsSolutions-EC23"},
     "Deployment/Group": {"AwsSolutions-IAM4"},
     "Fleet/Role": {"AwsSolutions-IAM4", "AwsSolutions-IAM5"},
+    "Fleet/DrainPolicy": {"AwsSolutions-IAM5"},
 }
 SINGLE_NODE_CACHE = {"Cache/ReplicationGroup": {"AwsSolutions-AEC4"}}
 

@@ -11,8 +11,8 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from infra.constructs.fleet import HOOKS_LIB, machine_image
-from infra.environments import DEV, ENVIRONMENTS, PROD
+from infra.constructs.fleet import BOOT_HOOKS, HOOKS_DIR, HOOKS_LIB, compact, machine_image
+from infra.environments import DEV, DRAIN_HOOK_NAME, ENVIRONMENTS, PROD
 from tests.infra.conftest import ENV_NAMES
 from tests.infra.templates import TOOLS_BIN, TemplateJson, heredocs, only, render_user_data
 
@@ -76,8 +76,9 @@ def test_instance_role_has_no_wildcard_actions(service_json: Callable[[str], Tem
         for r in service_json("prod")["Resources"].values()
         if r["Type"] == "AWS::IAM::Policy" and "FleetRole" in str(r["Properties"]["Roles"])
     ]
-    (policy,) = policies
-    for statement in policy["PolicyDocument"]["Statement"]:
+    assert len(policies) == 2  # the role's default policy and the drain's
+    statements = [st for policy in policies for st in policy["PolicyDocument"]["Statement"]]
+    for statement in statements:
         actions = (
             statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         )
@@ -104,7 +105,9 @@ def test_user_data_is_complete_small_and_shellcheck_clean(
     assert len(script.encode()) < MAX_USER_DATA_BYTES
     assert script.startswith("#!/bin/bash\nset -euo pipefail\n")
     files = heredocs(script)
-    assert files["/opt/dtq/hooks/lib.sh"] == HOOKS_LIB.read_text().rstrip("\n")
+    for name in BOOT_HOOKS:
+        text = compact((HOOKS_DIR / name).read_text())
+        assert files[f"/opt/dtq/hooks/{name}"] == text.rstrip("\n")
     assert set(files) >= {f"/etc/dtq/{n}.env" for n in ("dtq", "common", "api", "worker")}
     for package in ("docker", "amazon-cloudwatch-agent", "codedeploy-agent"):
         assert package in script
@@ -139,3 +142,42 @@ def test_runtime_settings_follow_the_cache_mode(config, cluster: str, shards: st
     common = container_environment(config, "rediss://cache.example:6379/0")["common"]
     assert (common["REDIS_CLUSTER"], common["SHARDS"]) == (cluster, shards)
     assert common["WAIT_REPLICAS"] == str(config.wait_replicas)
+
+
+@pytest.mark.parametrize("env", ENV_NAMES)
+def test_scale_in_waits_for_the_instance_to_drain_itself(
+    service_json: Callable[[str], TemplateJson], env: str
+) -> None:
+    template = service_json(env)
+    hook = only(template, "AWS::AutoScaling::LifecycleHook")
+    assert hook["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING"
+    assert hook["LifecycleHookName"] == DRAIN_HOOK_NAME
+    assert hook["DefaultResult"] == "CONTINUE"  # a drain that hangs delays, never blocks, scale-in
+    assert hook["HeartbeatTimeout"] == ENVIRONMENTS[env].timeouts.termination_wait_s
+    assert "NotificationTargetARN" not in hook  # the instance watches IMDS itself
+    script = render_user_data(template)
+    assert "systemctl enable --now dtq-drain.timer" in script
+    assert "ExecStart=/opt/dtq/hooks/drain_on_termination.sh" in script
+    assert f"DTQ_DRAIN_HOOK={DRAIN_HOOK_NAME}" in heredocs(script)["/etc/dtq/dtq.env"]
+
+
+def test_instances_may_complete_the_lifecycle_action_of_their_own_group_only(
+    service_json: Callable[[str], TemplateJson],
+) -> None:
+    policies = [
+        r["Properties"]
+        for r in service_json("prod")["Resources"].values()
+        if r["Type"] == "AWS::IAM::Policy"
+        and "autoscaling:CompleteLifecycleAction" in str(r["Properties"]["PolicyDocument"])
+    ]
+    (policy,) = policies
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "autoscaling:CompleteLifecycleAction"
+    arn = statement["Resource"]["Fn::Join"][1]
+    assert arn[-2] == ":autoScalingGroup:*:autoScalingGroupName/"
+    assert arn[-1]["Ref"].startswith("FleetGroupASG")
+    assert [r["Ref"] for r in policy["Roles"]] == [
+        k
+        for k in service_json("prod")["Resources"]
+        if k.startswith("FleetRole") and "Policy" not in k
+    ]

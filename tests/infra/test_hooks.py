@@ -38,6 +38,7 @@ SEAM_FUNCTIONS = (
     "start_role",
     "stop_role",
     "local_worker",
+    "complete_lifecycle_action",
 )
 SEAM = "\n".join(f'{name}() {{ echo "{name} $*" >>"$CALLS"; }}' for name in SEAM_FUNCTIONS) + (
     '\napi_key() { echo "probe-key"; }\n'
@@ -48,7 +49,13 @@ SEAM = "\n".join(f'{name}() {{ echo "{name} $*" >>"$CALLS"; }}' for name in SEAM
     '  [[ -z "${RESTARTS:-}" ]] || { echo "w$(grep -c local_worker "$CALLS")"; return; }\n'
     "  echo w1\n"
     "}\n"
+    # instance metadata: the Auto Scaling target lifecycle state is $LIFECYCLE_STATE
+    "imds_get() {\n"
+    '  echo "imds_get $*" >>"$CALLS"\n'
+    '  [[ "$1" != meta-data/autoscaling/target-lifecycle-state ]] || echo "${LIFECYCLE_STATE:-}"\n'
+    "}\n"
 )
+LIFECYCLE_STATE = "imds_get meta-data/autoscaling/target-lifecycle-state"
 
 
 @pytest.fixture
@@ -71,6 +78,8 @@ def run_hook(revision: Path, hook: str, **env: str) -> tuple[int, list[str]]:
         "DTQ_CONFIG_DIR": str(revision.parent / "no-config"),
         "CALLS": str(calls),
         "DTQ_WORKER_SETTLE_S": "0",
+        "DTQ_RUN_DIR": str(revision.parent / "run"),
+        "DTQ_REVISION_DIR": str(revision.parent / "installed"),
         **env,
     }
     result = subprocess.run(
@@ -101,6 +110,54 @@ def test_application_stop_drains_the_worker_then_the_api(revision: Path) -> None
     code, calls = run_hook(revision, "application_stop.sh")
     assert code == 0
     assert calls == ["stop_role worker", "stop_role api"]
+
+
+def test_application_stop_waits_for_a_drain_already_under_way(revision: Path) -> None:
+    run = revision.parent / "run"
+    run.mkdir()
+    holder = subprocess.Popen(["flock", str(run / "stop.lock"), "sleep", "1"])
+    try:
+        time.sleep(0.2)
+        started = time.monotonic()
+        code, calls = run_hook(revision, "application_stop.sh")
+        assert time.monotonic() - started > 0.6  # it took its turn
+    finally:
+        holder.wait()
+    assert (code, calls) == (0, ["stop_role worker", "stop_role api"])
+
+
+def test_termination_drain_does_nothing_while_the_instance_is_in_service(revision: Path) -> None:
+    for state in ("InService", ""):
+        assert run_hook(revision, "drain_on_termination.sh", LIFECYCLE_STATE=state) == (
+            0,
+            [LIFECYCLE_STATE],
+        )
+
+
+def test_termination_drain_drains_once_then_completes_the_lifecycle_action(
+    revision: Path,
+) -> None:
+    drained = [LIFECYCLE_STATE, "stop_role worker", "stop_role api", "complete_lifecycle_action "]
+    assert run_hook(revision, "drain_on_termination.sh", LIFECYCLE_STATE="Terminated") == (
+        0,
+        drained,
+    )
+    # the timer fires again before the group has terminated the instance: nothing to drain
+    assert run_hook(revision, "drain_on_termination.sh", LIFECYCLE_STATE="Terminated") == (
+        0,
+        [LIFECYCLE_STATE, "complete_lifecycle_action "],
+    )
+
+
+def test_termination_drain_runs_the_installed_revisions_application_stop(revision: Path) -> None:
+    installed = revision.parent / "installed" / "hooks"
+    installed.mkdir(parents=True)
+    (installed / "application_stop.sh").write_text('echo "installed revision" >>"$CALLS"\n')
+    code, calls = run_hook(revision, "drain_on_termination.sh", LIFECYCLE_STATE="Terminated")
+    assert (code, calls) == (
+        0,
+        [LIFECYCLE_STATE, "installed revision", "complete_lifecycle_action "],
+    )
 
 
 def test_install_and_start_use_the_revision_image(revision: Path) -> None:

@@ -21,7 +21,7 @@ def test_user_data_and_hooks_are_shellcheck_clean() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout
-    assert len(SCRIPTS) == 7
+    assert len(SCRIPTS) == 8
 
 
 def test_dockerfile_is_hadolint_clean() -> None:

@@ -86,6 +86,10 @@ def test_timeouts_chain_holds(service_json: Callable[[str], TemplateJson], env: 
     assert 2 * stop < hooks["ApplicationStop"]  # worker then API, one after the other
     assert timeouts.client_request_s <= deregistration < hooks["ApplicationStop"]
     assert group["HealthCheckTimeoutSeconds"] < group["HealthCheckIntervalSeconds"]
+    # scale-in: the termination hook outlasts a drain already under way, then the drain's own
+    termination = only(template, "AWS::AutoScaling::LifecycleHook")["HeartbeatTimeout"]
+    check = int(host["DTQ_DRAIN_CHECK_S"])
+    assert check + 2 * hooks["ApplicationStop"] < termination <= 7200
 
 
 def test_local_nginx_and_compose_follow_the_same_chain() -> None:

@@ -15,6 +15,7 @@
 #   local_worker                  print what identifies THIS host's running worker (it changes
 #                                 when the worker restarts); fail unless it runs and has a fresh
 #                                 heartbeat in the queue
+#   complete_lifecycle_action     let the Auto Scaling group go on terminating this instance
 # If DTQ_HOOK_SEAM names a file, it is sourced LAST and may redefine any of them: the local
 # rolling-update rehearsal runs these same hooks with processes instead of Docker and AWS.
 #
@@ -32,6 +33,8 @@ DTQ_CONTAINER_STOP_S="${DTQ_CONTAINER_STOP_S:-45}"
 DTQ_READY_TIMEOUT_S="${DTQ_READY_TIMEOUT_S:-120}"
 DTQ_JOB_TIMEOUT_S="${DTQ_JOB_TIMEOUT_S:-60}"
 DTQ_WORKER_SETTLE_S="${DTQ_WORKER_SETTLE_S:-5}"
+DTQ_REVISION_DIR="${DTQ_REVISION_DIR:-/opt/dtq/revision}"
+DTQ_DRAIN_HOOK="${DTQ_DRAIN_HOOK:-dtq-drain}"
 DTQ_REGION="${DTQ_REGION:-}"
 
 log() {
@@ -146,6 +149,27 @@ stop_role() {
     docker rm "dtq-$1" >/dev/null
     log "stopped $1"
   fi
+}
+
+stop_lock() {
+  # One drain at a time on this host: a deployment's (or CodeDeploy's termination hook's)
+  # ApplicationStop and the termination drain may start together; the second then finds
+  # nothing left to stop. Held until the calling script exits.
+  install -d -m 0700 "${DTQ_RUN_DIR}"
+  exec 9>>"${DTQ_RUN_DIR}/stop.lock"
+  flock 9
+}
+
+complete_lifecycle_action() {
+  # The group's name is the instance's aws:autoscaling:groupName tag.
+  local instance group
+  instance="$(imds_get meta-data/instance-id)"
+  group="$(aws ec2 describe-tags --region "$(aws_region)" \
+    --filters "Name=resource-id,Values=${instance}" "Name=key,Values=aws:autoscaling:groupName" \
+    --query 'Tags[0].Value' --output text)"
+  aws autoscaling complete-lifecycle-action --region "$(aws_region)" \
+    --auto-scaling-group-name "${group}" --lifecycle-hook-name "${DTQ_DRAIN_HOOK}" \
+    --instance-id "${instance}" --lifecycle-action-result CONTINUE
 }
 
 release_image() {
