@@ -112,6 +112,8 @@ class Job:
 
 def nesting_depth(value: Any) -> int:
     """How deeply lists and objects nest in a JSON value (a scalar is 0), without recursion."""
+    if isinstance(value, dict) and not any(isinstance(v, (dict, list)) for v in value.values()):
+        return 1  # the common flat payload (or {}), without the walk below
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
@@ -131,17 +133,18 @@ class _IdCounter:
     an id that exists anyway, so a cross-process coincidence is retried, never overwrites."""
 
     def __init__(self) -> None:
-        self.pid = -1
-        self.value = 0
+        self.reseed()
+
+    def reseed(self) -> None:
+        self.value = int.from_bytes(os.urandom(4), "big")
 
     def next(self) -> int:
-        if self.pid != os.getpid():
-            self.pid, self.value = os.getpid(), int.from_bytes(os.urandom(4), "big")
         self.value = (self.value + 1) & 0xFFFFFFFF
         return self.value
 
 
 _ids = _IdCounter()
+os.register_at_fork(after_in_child=_ids.reseed)
 
 
 def new_job_id(shard: int, now_ms: int | None = None) -> str:

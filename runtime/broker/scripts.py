@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
 from redis.commands.core import AsyncScript
 
 from runtime.broker.keys import GROUP, QueueKeys
@@ -33,9 +34,7 @@ class Scripts:
         self, keys: QueueKeys, items: Sequence[EnqueueItem], idempotency_ttl_s: int
     ) -> list[list[Any]]:
         """Create jobs on one shard; per job [code (1 new, 2 replay, 3 conflict), id, now_ms]."""
-        args: list[Any] = [idempotency_ttl_s, len(items)]
-        for job_id, idem, digest, delay_ms, fields in items:
-            args += [job_id, idem, digest, delay_ms, len(fields) // 2, *fields]
+        args = [idempotency_ttl_s, orjson.dumps(items)]
         result: list[list[Any]] = await self._call("enqueue", keys, args)
         return result
 

@@ -58,6 +58,12 @@ class TaskSpec:
     is_async: bool = False
     wants_context: bool = False
 
+    @property
+    def has_defaults(self) -> bool:
+        """Whether the task sets any job default (else resolving a request changes nothing)."""
+        defaults = (self.timeout_s, self.max_retries, self.initial_backoff_ms, self.max_backoff_ms)
+        return any(v is not None for v in defaults)
+
 
 class Registry:
     """Task name → TaskSpec; built once per process before serving or working."""
@@ -98,8 +104,8 @@ class Registry:
     def resolve(self, request: JobRequest) -> JobRequest:
         """The request with the task's defaults filled in where the job sets none."""
         spec = self._specs.get(request.task_type)
-        if spec is None:
-            return request
+        if spec is None or not spec.has_defaults:
+            return request  # nothing to fill in: no copy (this runs once per enqueued job)
         return dataclasses.replace(
             request,
             max_retries=_first(request.max_retries, spec.max_retries),

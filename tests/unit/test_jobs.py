@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from runtime.jobs import (
@@ -9,10 +11,12 @@ from runtime.jobs import (
     JobRequest,
     JobStatus,
     decode_job,
+    nesting_depth,
     new_job_id,
     shard_for_key,
     shard_of_id,
 )
+from runtime.tasks.registry import Registry
 
 
 def test_new_job_id_has_time_random_and_shard_parts() -> None:
@@ -165,3 +169,32 @@ def test_fingerprint_is_equal_for_equal_bodies_regardless_of_key_order() -> None
 )
 def test_fingerprint_differs_when_the_body_differs(other: JobRequest) -> None:
     assert JobRequest("echo", {"x": 1}).fingerprint() != other.fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("value", "depth"),
+    [({}, 1), ({"a": 1, "b": "x"}, 1), ({"a": {"b": [1]}}, 3), ([], 1), (5, 0), ([[{}]], 3)],
+)
+def test_nesting_depth_counts_lists_and_objects(value: object, depth: int) -> None:
+    assert nesting_depth(value) == depth
+
+
+def test_forked_processes_draw_their_own_id_sequences() -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id must not be the parent's next id
+        os.write(write, new_job_id(0, now_ms=0).encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child_id = os.read(read, 64).decode()
+    assert child_id != new_job_id(0, now_ms=0)
+
+
+def test_resolve_fills_task_defaults_and_leaves_requests_of_plain_tasks_alone() -> None:
+    registry = Registry()
+    registry.task("plain")(lambda payload: None)
+    registry.task("strict", max_retries=7, timeout_s=2.0)(lambda payload: None)
+    plain = JobRequest("plain", {})
+    assert registry.resolve(plain) is plain
+    strict = registry.resolve(JobRequest("strict", {}, timeout_s=9.0))
+    assert (strict.max_retries, strict.timeout_s) == (7, 9.0)

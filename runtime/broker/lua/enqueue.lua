@@ -1,7 +1,8 @@
 -- enqueue.lua: create jobs and make each runnable (stream entry) or scheduled (delayed ZSET).
 -- KEYS: the shard's QueueKeys (stream dead delayed expiry stats job: idx: idem: ts: retries).
--- ARGV[1] idempotency TTL s   ARGV[2] n jobs, then per job:
---   id, idempotency key ('' = none), fingerprint, delay_ms, k, then k field/value pairs.
+-- ARGV[1] idempotency TTL s   ARGV[2] the jobs as one JSON array (one argument, not ~15 per job:
+--   packing arguments cost more than the rest of a batch's client work), per job
+--   [id, idempotency key ('' = none), fingerprint, delay_ms, [field, value, ...]].
 -- Returns per job {code, id, created_ms}: 1 created, 2 replay of an earlier job (its id),
 -- 3 the key was used with another body (the earlier id), 4 the id is taken by another job (the
 -- caller retries with a new id; a job is never overwritten). A resend of a call that already
@@ -9,23 +10,19 @@
 local now_t = redis.call('TIME')
 local now = tonumber(now_t[1]) * 1000 + math.floor(tonumber(now_t[2]) / 1000)
 local ttl = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
+local jobs = cjson.decode(ARGV[2])
 local out = {}
 local created = 0
 local listed = {}  -- ZADD arguments for the 'all' index, sent once for the batch
-local i = 3
-for j = 1, n do
-  local id, idem, digest = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local delay = tonumber(ARGV[i + 3])
-  local k = tonumber(ARGV[i + 4])
-  local first = i + 5
-  i = first + 2 * k
+for j = 1, #jobs do
+  local job = jobs[j]
+  local id, idem, digest, delay, fields = job[1], job[2], job[3], job[4], job[5]
   local code, earlier = 1, nil
   local taken = redis.call('HMGET', KEYS[6] .. id, 'type', 'payload')
   if taken[1] then
     -- the same id, type and payload: this call is a resend of one that already ran (a lost
     -- reply); anything else is another job that happens to have the id
-    if taken[1] == ARGV[first + 1] and taken[2] == ARGV[first + 3] then code = 5 else code = 4 end
+    if taken[1] == fields[2] and taken[2] == fields[4] then code = 5 else code = 4 end
     earlier = id
   elseif idem ~= '' then
     local prev = redis.call('GET', KEYS[8] .. idem)
@@ -41,8 +38,6 @@ for j = 1, n do
     out[j] = {1, id, tonumber(redis.call('HGET', KEYS[6] .. id, 'created'))}
   elseif code == 1 then
     local jk = KEYS[6] .. id
-    local fields = {}
-    for f = first, first + 2 * k - 1 do fields[#fields + 1] = ARGV[f] end
     if delay > 0 then
       redis.call('HSET', jk, 'created', now, 'updated', now, 'status', 'scheduled',
         'due', now + delay, unpack(fields))
