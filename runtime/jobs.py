@@ -112,8 +112,12 @@ class Job:
 
 def nesting_depth(value: Any) -> int:
     """How deeply lists and objects nest in a JSON value (a scalar is 0), without recursion."""
-    if isinstance(value, dict) and not any(isinstance(v, (dict, list)) for v in value.values()):
-        return 1  # the common flat payload (or {}), without the walk below
+    if type(value) is dict:  # the common flat payload (or {}) without the walk below
+        for v in value.values():
+            if isinstance(v, dict | list):
+                break
+        else:
+            return 1
     deepest = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:

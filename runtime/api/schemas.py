@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -16,6 +17,7 @@ from runtime.tasks.registry import TaskSpec
 TASK_TYPE = r"^[A-Za-z0-9_.:-]{1,128}$"
 
 
+@functools.lru_cache(maxsize=4096)  # a batch's jobs share their timestamps
 def iso(ms: int | None) -> str | None:
     """Epoch milliseconds as ISO-8601 UTC with a Z, or None."""
     if ms is None:

@@ -58,11 +58,12 @@ class TaskSpec:
     is_async: bool = False
     wants_context: bool = False
 
-    @property
-    def has_defaults(self) -> bool:
-        """Whether the task sets any job default (else resolving a request changes nothing)."""
+    # whether the task sets any job default (else resolving a request changes nothing)
+    has_defaults: bool = dataclasses.field(init=False, default=False)
+
+    def __post_init__(self) -> None:
         defaults = (self.timeout_s, self.max_retries, self.initial_backoff_ms, self.max_backoff_ms)
-        return any(v is not None for v in defaults)
+        object.__setattr__(self, "has_defaults", any(v is not None for v in defaults))
 
 
 class Registry:

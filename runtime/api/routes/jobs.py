@@ -104,14 +104,14 @@ async def create_job(body: JobCreate, principal: PrincipalDep, http: Request) ->
     return ORJSONResponse(JobPublic.fields_of(created.job), status_code=status)
 
 
-@router.post("/batch", status_code=201, responses=errors(403, 413))
+@router.post("/batch", status_code=201, response_model=JobList, responses=errors(403, 413))
 async def create_jobs(
     body: BatchCreate,
     broker: BrokerDep,
     registry: RegistryDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-) -> JobList:
+) -> ORJSONResponse:
     """Enqueue up to MAX_BATCH_SIZE jobs; every job is validated before any is stored."""
     principal.require("admin", "submit")
     if len(body.jobs) > settings.max_batch_size:
@@ -120,7 +120,9 @@ async def create_jobs(
     check_task_types(registry, body.jobs)
     requests = [registry.resolve(j.to_request(None, principal.tenant)) for j in body.jobs]
     created = await broker.enqueue(requests)
-    return JobList(items=[JobPublic.from_job(c.job) for c in created])
+    # the job fields straight to orjson, as POST /jobs does: models per job cost a fifth of a batch
+    items = [JobPublic.fields_of(c.job) for c in created]
+    return ORJSONResponse({"items": items}, status_code=201)
 
 
 @router.get("", responses=errors(400))
