@@ -78,6 +78,8 @@ def run_hook(revision: Path, hook: str, **env: str) -> tuple[int, list[str]]:
         "DTQ_CONFIG_DIR": str(revision.parent / "no-config"),
         "CALLS": str(calls),
         "DTQ_WORKER_SETTLE_S": "0",
+        "DTQ_POLL_S": "0.2",
+        "DTQ_JOB_POLL_S": "0.2",
         "DTQ_RUN_DIR": str(revision.parent / "run"),
         "DTQ_REVISION_DIR": str(revision.parent / "installed"),
         **env,

@@ -33,6 +33,8 @@ DTQ_CONTAINER_STOP_S="${DTQ_CONTAINER_STOP_S:-45}"
 DTQ_READY_TIMEOUT_S="${DTQ_READY_TIMEOUT_S:-120}"
 DTQ_JOB_TIMEOUT_S="${DTQ_JOB_TIMEOUT_S:-60}"
 DTQ_WORKER_SETTLE_S="${DTQ_WORKER_SETTLE_S:-5}"
+DTQ_POLL_S="${DTQ_POLL_S:-2}"          # between readiness and local worker checks
+DTQ_JOB_POLL_S="${DTQ_JOB_POLL_S:-1}"  # between looks at the probe job
 DTQ_REVISION_DIR="${DTQ_REVISION_DIR:-/opt/dtq/revision}"
 DTQ_DRAIN_HOOK="${DTQ_DRAIN_HOOK:-dtq-drain}"
 DTQ_REGION="${DTQ_REGION:-}"
@@ -186,7 +188,7 @@ wait_ready() {
       log "not ready after ${DTQ_READY_TIMEOUT_S}s"
       return 1
     fi
-    sleep 2
+    sleep "${DTQ_POLL_S}"
   done
 }
 
@@ -209,7 +211,7 @@ job_round_trip() {
       succeeded) log "probe job ${id} succeeded"; return 0 ;;
       dead | cancelled) log "probe job ${id} ended ${status}"; return 1 ;;
     esac
-    sleep 1
+    sleep "${DTQ_JOB_POLL_S}"
   done
   log "probe job ${id} still ${status:-unknown} after ${DTQ_JOB_TIMEOUT_S}s"
   return 1
@@ -259,7 +261,7 @@ wait_local_worker() {
       log "no worker runs on this instance after ${DTQ_READY_TIMEOUT_S}s"
       return 1
     fi
-    sleep 2
+    sleep "${DTQ_POLL_S}"
   done
   printf '%s\n' "${found}"
 }
