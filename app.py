@@ -8,9 +8,8 @@ from infra.assembly import (
     OVERRIDABLE,
     add_environment,
     add_nag_checks,
+    deployable,
     load_cdk_context,
-    select_environments,
-    with_overrides,
 )
 
 # cdk.json's context as defaults: `python app.py` alone sees the same feature flags as the CLI
@@ -18,7 +17,8 @@ from infra.assembly import (
 app = cdk.App(context=load_cdk_context())
 overrides = {key: app.node.try_get_context(key) for key in OVERRIDABLE}
 overrides["account"] = overrides["account"] or os.environ.get("CDK_DEFAULT_ACCOUNT")
-for config in select_environments(app.node.try_get_context("env")):
-    add_environment(app, with_overrides(config, overrides))
+# the AMI of every selected environment must be pinned (infra/amis.json or -c ami_id=...)
+for config in deployable(app.node.try_get_context("env"), overrides):
+    add_environment(app, config)
 add_nag_checks(app)
 app.synth()

@@ -14,6 +14,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from infra.ami import AmiPin, load_pins, require_pinned, with_pinned_ami
 from infra.environments import ENVIRONMENTS, EnvironmentConfig
 from infra.stacks.service import ServiceStack
 from infra.stacks.stateful import StatefulStack
@@ -43,6 +44,23 @@ def with_overrides(
     """`config` with the deploy-time values given on the command line (-c certificate_arn=...)."""
     given = {key: value for key, value in overrides.items() if key in OVERRIDABLE and value}
     return dataclasses.replace(config, **given) if given else config
+
+
+def deployable(
+    name: str | None,
+    overrides: dict[str, str | None],
+    pins: dict[str, AmiPin | None] | None = None,
+) -> list[EnvironmentConfig]:
+    """What app.py (the cdk CLI: synth, diff, deploy) builds: the selected environments with
+    the command line's values and their pinned AMIs; an environment without a pinned AMI is
+    refused here, before any template exists."""
+    pins = load_pins() if pins is None else pins
+    configs = [
+        with_pinned_ami(with_overrides(config, overrides), pins)
+        for config in select_environments(name)
+    ]
+    require_pinned(configs)
+    return configs
 
 
 def stack_names(config: EnvironmentConfig) -> tuple[str, str]:
@@ -84,10 +102,13 @@ def build_app(
     outdir: str | None = None,
     nag: bool = True,
 ) -> cdk.App:
-    """A complete app for `configs`, with cdk.json's context unless `context` is given."""
+    """A complete app for `configs`, with cdk.json's context unless `context` is given, and the
+    pinned AMIs of infra/amis.json (an unpinned environment still synthesizes, for `make synth`
+    and the tests; app.py is what refuses to deploy it)."""
     app = cdk.App(context=load_cdk_context() if context is None else context, outdir=outdir)
+    pins = load_pins()
     for config in configs:
-        add_environment(app, config)
+        add_environment(app, with_pinned_ami(config, pins))
     if nag:
         add_nag_checks(app)
     return app

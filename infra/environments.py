@@ -57,9 +57,9 @@ class EnvironmentConfig:
     multi_az: bool
     runtime_environment: str  # ENVIRONMENT of the runtime: development|test|staging|production
     account: str | None = None  # None: the account of the CLI credentials at deploy time
-    # Pinned Amazon Linux 2023 x86_64 AMI id in `region` (bump it deliberately, see
-    # docs/deploy.md); None resolves the latest AL2023 from AWS's public SSM parameter at deploy
-    # time (nothing is looked up at synth either way).
+    # Amazon Linux 2023 x86_64 AMI id in `region`. Left None here: the pins live in
+    # infra/amis.json (written by `python -m infra.ami refresh`, see docs/deploy.md) and are
+    # applied by infra.assembly; `cdk deploy` refuses an environment without one.
     ami_id: str | None = None
     vpc_cidr: str = "10.0.0.0/16"
     nat_gateways: int = 1

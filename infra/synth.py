@@ -1,7 +1,8 @@
 """`python -m infra.synth`: templates of every environment into cdk.out/, offline, no credentials.
 
 Runs the cdk-nag checks too (an unacknowledged finding fails the synth) and prints the number of
-resources per environment and stack.
+resources per environment and stack, and each environment's pinned AMI: an unpinned one is
+synthesized with the latest AL2023 for review, but `cdk deploy` refuses it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from infra.ami import load_pins
 from infra.assembly import REPO_ROOT, build_app, select_environments
 
 
@@ -38,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stack:28} {count:4d} resources")
     for env, count in per_env.items():
         print(f"{env:28} {count:4d} resources in total")
+    pins = load_pins()
+    for config in configs:
+        pin = pins.get(config.name)
+        status = f"{pin.image_id} ({pin.name})" if pin else "NOT PINNED: cdk deploy refuses it"
+        print(f"{config.name:28} AMI {status}")
     return 0
 
 

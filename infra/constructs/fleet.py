@@ -21,6 +21,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from infra.ami import LATEST_AL2023
 from infra.constructs.logs import AppLogs
 from infra.constructs.release import Release
 from infra.environments import DRAIN_HOOK_NAME, EnvironmentConfig, built_image_parameter_name
@@ -277,10 +278,13 @@ def _acknowledge_role(role: iam.Role) -> None:
 
 
 def machine_image(config: EnvironmentConfig) -> ec2.IMachineImage:
-    """The pinned AMI when the config names one, else the latest AL2023 (resolved at deploy)."""
+    """The pinned AMI (infra/amis.json, or -c ami_id). Without one, the latest AL2023 resolved
+    by CloudFormation at deploy time: only `make synth` and the tests build such a template, the
+    cdk CLI refuses an unpinned environment (infra.assembly.deployable)."""
     if config.ami_id:
         return ec2.MachineImage.generic_linux({config.region: config.ami_id})
-    return ec2.MachineImage.latest_amazon_linux2023(cached_in_context=False)
+    # the parameter `python -m infra.ami refresh` pins from
+    return ec2.MachineImage.from_ssm_parameter(LATEST_AL2023, os=ec2.OperatingSystemType.LINUX)
 
 
 def _root_volume() -> ec2.BlockDevice:
