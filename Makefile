@@ -82,10 +82,10 @@ load: $(STAMP)
 chaos: $(STAMP)
 	$(PY) -m tests.chaos
 
-## deploy: cdk deploy one environment, then roll the built image out (ENV=dev|staging|prod)
+## deploy: cdk deploy one environment; a changed image is rolled out by CodeDeploy as part of
+## the deploy (ENV=dev|staging|prod). `python -m infra.release` releases any other image.
 deploy: $(STAMP)
 	npx --yes aws-cdk@2 deploy -c env=$(ENV) --all
-	$(PY) -m infra.release --env $(ENV)
 
 rehearse: $(STAMP)
 	$(PY) -m rehearsal

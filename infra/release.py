@@ -29,7 +29,8 @@ from infra.environments import (
     codedeploy_names,
     release_parameter_name,
 )
-from infra.rollout.rollout import build_bundle, outcome
+from infra.rollout.rollout import build_bundle, outcome, read_parameter
+from infra.rollout.rollout import pin_image as pin
 
 REVISION_DIR = Path(__file__).resolve().parent / "revision"
 TERMINAL = {"Succeeded", "Failed", "Stopped"}
@@ -56,13 +57,7 @@ def pin_image(session: boto3.Session, image: str) -> str:
     repository_uri, _, tag = image.rpartition(":")
     if not repository_uri or "/" in tag:
         raise ValueError(f"{image!r} has neither a digest nor a tag")
-    registry, _, repository = repository_uri.partition("/")
-    found = session.client("ecr").describe_images(
-        registryId=registry.split(".")[0],
-        repositoryName=repository,
-        imageIds=[{"imageTag": tag}],
-    )
-    return f"{repository_uri}@{found['imageDetails'][0]['imageDigest']}"
+    return pin(session.client("ecr"), image)
 
 
 def revision_files(revision_dir: Path = REVISION_DIR) -> dict[str, bytes]:
@@ -74,14 +69,6 @@ def revision_files(revision_dir: Path = REVISION_DIR) -> dict[str, bytes]:
 def bundle(image: str, revision_dir: Path = REVISION_DIR) -> bytes:
     """The CodeDeploy revision: appspec.yml, hooks/ (executable) and release.env."""
     return build_bundle(revision_files(revision_dir), image)
-
-
-def read_parameter(ssm: Any, name: str) -> str | None:
-    """An SSM parameter's value, or None when it does not exist yet."""
-    try:
-        return str(ssm.get_parameter(Name=name)["Parameter"]["Value"])
-    except ssm.exceptions.ParameterNotFound:
-        return None
 
 
 def upload(session: boto3.Session, env_name: str, data: bytes) -> dict[str, str]:

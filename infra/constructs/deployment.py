@@ -74,7 +74,7 @@ class Deployment(Construct):
         # "Every instance" is therefore enforced by what starts deployments: `python -m
         # infra.release` and the rollout `cdk deploy` starts (infra/rollout/rollout.py,
         # outcome()) count a Succeeded deployment with a Failed instance as failed and put the
-        # previous release back (tests/infra/test_release.py).
+        # previous release back (tests/infra/test_release.py, test_rollout.py).
         if not zone_by_zone:
             return codedeploy.ServerDeploymentConfig.ONE_AT_A_TIME
         # A third of the fleet at most, one availability zone at a time, watching the alarms

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from infra.ami import LATEST_AL2023
 from infra.constructs.logs import AppLogs
+from infra.constructs.nag import nag_resource
 from infra.constructs.release import Release
 from infra.environments import DRAIN_HOOK_NAME, EnvironmentConfig, built_image_parameter_name
 
@@ -241,27 +242,11 @@ class Fleet(Construct):
         cdk.Validations.of(policy).acknowledge(
             cdk.Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::"
-                f"{_nag_arn(self, self.group.auto_scaling_group_arn)}]",
+                f"{nag_resource(self, self.group.auto_scaling_group_arn)}]",
                 reason="One action on this fleet's own group, named exactly; the wildcard is the "
                 "group's UUID, which autoscaling ARNs carry and CloudFormation does not return.",
             )
         )
-
-
-def _nag_arn(scope: Construct, arn: str) -> str:
-    """An ARN as cdk-nag writes it in a finding: literals as they are, pseudo parameters as
-    <AWS::Name>, references as <LogicalId> and attributes as <LogicalId.Attribute>."""
-    resolved = cdk.Stack.of(scope).resolve(arn)
-    parts = resolved["Fn::Join"][1] if isinstance(resolved, dict) else [resolved]
-
-    def text(part: object) -> str:
-        if isinstance(part, dict) and "Ref" in part:
-            return f"<{part['Ref']}>"
-        if isinstance(part, dict) and "Fn::GetAtt" in part:
-            return "<{}.{}>".format(*part["Fn::GetAtt"])
-        return str(part)
-
-    return "".join(text(part) for part in parts)
 
 
 def _acknowledge_role(role: iam.Role) -> None:

@@ -1,10 +1,11 @@
 """Release: the container image, the revision bucket and the current-release pointer.
 
 The pointer is the SSM parameter release_parameter_name(env): the image (pinned by digest) that
-the last validated deployment runs. CodeDeploy's ValidateService hook and the release CLI write
-it; it is not a CloudFormation resource, so `cdk deploy` never moves it. `cdk deploy` builds the
-image and publishes it in the `built image` parameter: what a brand-new environment boots and
-what `python -m infra.release` rolls out when given no --image.
+the last validated deployment runs. CodeDeploy's ValidateService hook, the release CLI and the
+rollout `cdk deploy` starts (Rollout) write it; it is not a CloudFormation resource, so no
+template value ever overwrites it. `cdk deploy` builds the image and publishes it in the `built
+image` parameter: what a brand-new environment boots, what the Rollout deploys when it changed,
+and what `python -m infra.release` rolls out when given no --image.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""ServiceStack: the replaceable part (ALB, fleet, deployment, monitoring, scaling)."""
+"""ServiceStack: the replaceable part (ALB, fleet, deployment, rollout, monitoring, scaling)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from infra.constructs.load_balancer import LoadBalancer
 from infra.constructs.logs import AppLogs
 from infra.constructs.monitoring import Monitoring, Watched
 from infra.constructs.release import Release
+from infra.constructs.rollout import Rollout
 from infra.constructs.scaling import Scaling
 from infra.environments import EnvironmentConfig
 from infra.stacks.stateful import StatefulStack, removal_policy
@@ -101,6 +102,15 @@ class ServiceStack(cdk.Stack):
         )
         for alarm in monitoring.rollback_alarms:
             deployment.add_rollback_alarm(alarm)
+        rollout = Rollout(
+            self,
+            "Rollout",
+            env_name=self.config.name,
+            release=self.release,
+            deployment=deployment,
+            log_retention_days=self.config.log_retention_days,
+        )
+        cdk.CfnOutput(self, "RolloutDeployment", value=rollout.deployment_id)
         Scaling(
             self,
             "Scaling",

@@ -48,6 +48,9 @@ SERVICE_ACKNOWLEDGMENTS = {
     "Deployment/Group": {"AwsSolutions-IAM4"},
     "Fleet/Role": {"AwsSolutions-IAM4", "AwsSolutions-IAM5"},
     "Fleet/DrainPolicy": {"AwsSolutions-IAM5"},
+    "Rollout": {"AwsSolutions-IAM5"},
+    "Rollout/Role": {"AwsSolutions-IAM5"},
+    "Rollout/Provider": {"AwsSolutions-SF1", "AwsSolutions-SF2"},
 }
 SINGLE_NODE_CACHE = {"Cache/ReplicationGroup": {"AwsSolutions-AEC4"}}
 
