@@ -63,6 +63,9 @@ Description=DTQ: drain this instance when its Auto Scaling group terminates it
 [Service]
 Type=oneshot
 ExecStart=/opt/dtq/hooks/drain_on_termination.sh
+# the script's own lines at notice; systemd's "Starting..." every few seconds (info) dropped
+SyslogLevel=notice
+LogLevelMax=notice
 UNIT
   cat >/etc/systemd/system/dtq-drain.timer <<UNIT
 [Unit]
