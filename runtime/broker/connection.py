@@ -81,6 +81,17 @@ async def reset_connections(client: Redis) -> None:
 
 
 UNAVAILABLE = (rx.ConnectionError, rx.TimeoutError, rx.BusyLoadingError)
+# what a server that became a replica answers besides READONLY (WAIT after a write it accepted)
+REPLICA_REFUSALS = ("WAIT cannot be used with replica",)
+
+
+def unannotated(answers: list[Any]) -> list[Any]:
+    """Pipeline answers from `execute(raise_on_error=False)`; the first error is raised as the
+    server sent it (redis-py's own raise replaces its text, hiding READONLY and the like)."""
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return answers
 
 
 class translated_errors:
@@ -107,7 +118,7 @@ class translated_errors:
             exc, (rx.RedisError, rx.RedisClusterException, AttributeError, RuntimeError)
         ):
             return False
-        if isinstance(exc, rx.ReadOnlyError):
+        if isinstance(exc, rx.ReadOnlyError) or str(exc).startswith(REPLICA_REFUSALS):
             # a failover turned our server into a replica: drop pooled connections so the next
             # command reconnects to whatever the address now points at
             await reset_connections(self.client)

@@ -11,7 +11,7 @@ import orjson
 from redis.asyncio.cluster import RedisCluster
 
 from runtime.broker.base import shard_key
-from runtime.broker.connection import translated_errors
+from runtime.broker.connection import translated_errors, unannotated
 from runtime.broker.keys import GROUP, QueueKeys, index_key, job_key
 from runtime.broker.protocol import Created, JobFilter, Page, QueueStats
 from runtime.broker.queries import QueriesMixin
@@ -162,7 +162,7 @@ class RedisBroker(QueriesMixin, WorkerSideMixin):
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(marker, "1", px=3_600_000)
             pipe.execute_command("WAIT", s.wait_replicas, s.wait_timeout_ms, **target)
-            _, acked = await pipe.execute()
+            _, acked = unannotated(await pipe.execute(raise_on_error=False))
         return int(acked)
 
     # --- one job --------------------------------------------------------------------------

@@ -81,3 +81,23 @@ async def test_fewer_replica_acks_than_asked_answer_503_and_the_retry_returns_th
         retried = await c.post("/jobs", json=job, headers={"Idempotency-Key": "second"})
         assert retried.status_code == 200, retried.text  # the first request's job, now replicated
         assert retried.json()["id"] == job_id
+
+
+async def test_wait_on_a_server_that_turned_replica_answers_503_not_500(
+    primary_and_replica: tuple[LocalServer, LocalServer], make_settings: SettingsFactory
+) -> None:
+    # a failover can turn the server a replica between the job's write and WAIT: WAIT then
+    # fails ("cannot be used with replica instances"); a writable replica shows it at once
+    _, replica = primary_and_replica
+    with redis.Redis(port=replica.port) as r:
+        r.config_set("replica-read-only", "no")
+    settings = make_settings(redis_url=replica.url, wait_replicas=1, wait_timeout_ms=100)
+    app = create_app(settings, broker=RedisBroker(settings))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c,
+    ):
+        answer = await c.post("/jobs", json={"task_type": "noop"})
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["error"]["code"] == "BrokerUnavailable"
