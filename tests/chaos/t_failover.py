@@ -19,6 +19,10 @@ from tests.chaos.report import Result
 from tests.chaos.run import Run, proxy_process
 
 REPL_DELAY_MS = 5.0  # one way, on the replication link (a replica in another zone)
+# A demoted primary that had writes the promoted replica lacks (the failover does not wait for
+# it to catch up) needs a full resync, which the server delays 5 s by default to batch replicas;
+# with WAIT_REPLICAS=1 every enqueue answers 503 until it is done. One replica: start at once.
+RESYNC_ARGS = ["--repl-diskless-sync-delay", "0"]
 
 
 async def in_sync(replica: Redis, primary: Redis, timeout_s: float = 30) -> None:
@@ -36,7 +40,7 @@ async def in_sync(replica: Redis, primary: Redis, timeout_s: float = 30) -> None
 async def setup_pair(run: Run) -> None:
     """A replica B of the run's server A; replication and client traffic through proxies."""
     a = run.server
-    b = LocalServer(run.folder / "replica", appendonly=False).start()
+    b = LocalServer(run.folder / "replica", appendonly=False, extra_args=RESYNC_ARGS).start()
     repl_a, proc_a = proxy_process(str(a.port), REPL_DELAY_MS, 0, both=True)
     repl_b, proc_b = proxy_process(str(b.port), REPL_DELAY_MS, 0, both=True)
     run.proxy_port, run.proxy_proc = proxy_process(f"{a.port},{b.port}")
@@ -95,7 +99,7 @@ async def r7(p: Profile, control: bool = False) -> list[Result]:
     count = 2 if p.fast else 10
     cfg = sized(p, rate=20 if p.fast else CI_RATE, duration_s=5 if p.fast else 60, job_ms=10,
                  drain_timeout_s=12 if p.fast else 120,
-                 setup=setup_pair)  # fmt: skip
+                 setup=setup_pair, server_args=RESYNC_ARGS)  # fmt: skip
     if not control:
         cfg.api_env = {"WAIT_REPLICAS": "1", "WAIT_TIMEOUT_MS": "50"}
 
