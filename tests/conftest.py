@@ -105,14 +105,26 @@ async def start_worker() -> AsyncIterator[Callable[..., Awaitable[Worker]]]:
         await b.close()
 
 
+@contextlib.asynccontextmanager
+async def api_client(
+    settings: Settings, broker: RedisBroker | None = None, **options: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for a fresh app (in-process ASGI transport, lifespan run, real broker);
+    options go to httpx.AsyncClient (e.g. headers)."""
+    app = create_app(settings, broker=broker or RedisBroker(settings))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://dtq.test", **options
+        ) as c:
+            yield c
+
+
 @pytest.fixture
 async def client(settings: Settings, broker: RedisBroker) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app (in-process ASGI transport, real broker)."""
-    app = create_app(settings, broker=RedisBroker(settings))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c:
-            yield c
+    async with api_client(settings) as c:
+        yield c
 
 
 async def wait_for(

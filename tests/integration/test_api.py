@@ -10,11 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from runtime.api.app import create_app
 from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
 from runtime.worker.loop import Worker
-from tests.conftest import SettingsFactory, wait_for
+from tests.conftest import SettingsFactory, api_client, wait_for
 
 JSON = {"content-type": "application/json"}
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -41,13 +40,8 @@ async def serve(settings: Settings, **headers: str) -> AsyncIterator[httpx.Async
     """A client over an app of its own (for settings the `client` fixture does not have)."""
     broker = RedisBroker(settings)
     await broker.bootstrap()
-    app = create_app(settings, broker=broker)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://dtq.test", headers=headers
-        ) as client:
-            yield client
+    async with api_client(settings, broker, headers=headers) as client:
+        yield client
 
 
 def assert_error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import httpx
 
-from runtime.api.app import create_app
 from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
 from runtime.errors import BrokerUnavailable
 from runtime.jobs import JobRequest, JobStatus
 from runtime.localserver import LocalServer
-from tests.conftest import SettingsFactory, wait_for
+from tests.conftest import SettingsFactory, api_client, wait_for
 from tests.integration.test_worker import wait_status
 
 
@@ -155,12 +154,7 @@ async def test_cut_from_the_server_every_request_answers_503_within_the_timeout(
     timeout_s = 0.25
     async with blackhole(server.port) as (proxy, url):
         settings = make_settings(redis_url=url, redis_timeout_ms=int(timeout_s * 1000))
-        app = create_app(settings, broker=RedisBroker(settings))
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c,
-        ):
+        async with api_client(settings) as c:
             job = {"task_type": "noop"}
             warm = await asyncio.gather(*(c.post("/jobs", json=job) for _ in range(5)))
             assert [r.status_code for r in warm] == [201] * 5  # pooled connections exist

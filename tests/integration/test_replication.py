@@ -10,14 +10,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
-from runtime.api.app import create_app
-from runtime.broker.redis_broker import RedisBroker
 from runtime.localserver import LocalServer
-from tests.conftest import SettingsFactory
+from tests.conftest import SettingsFactory, api_client
 
 
 def wait_until_replicating(primary: LocalServer, replica: LocalServer) -> None:
@@ -55,12 +52,7 @@ async def test_fewer_replica_acks_than_asked_answer_503_and_the_retry_returns_th
 ) -> None:
     primary, replica = primary_and_replica
     settings = make_settings(redis_url=primary.url, wait_replicas=1, wait_timeout_ms=100)
-    app = create_app(settings, broker=RedisBroker(settings))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c,
-    ):
+    async with api_client(settings) as c:
         job = {"task_type": "noop"}
         replicated = await c.post("/jobs", json=job, headers={"Idempotency-Key": "first"})
         assert replicated.status_code == 201, replicated.text
@@ -92,12 +84,7 @@ async def test_wait_on_a_server_that_turned_replica_answers_503_not_500(
     with redis.Redis(port=replica.port) as r:
         r.config_set("replica-read-only", "no")
     settings = make_settings(redis_url=replica.url, wait_replicas=1, wait_timeout_ms=100)
-    app = create_app(settings, broker=RedisBroker(settings))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c,
-    ):
+    async with api_client(settings) as c:
         answer = await c.post("/jobs", json={"task_type": "noop"})
     assert answer.status_code == 503, answer.text
     assert answer.json()["error"]["code"] == "BrokerUnavailable"

@@ -11,17 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import redis
 
-from runtime.api.app import create_app
 from runtime.broker.redis_broker import RedisBroker
 from runtime.config import Settings
 from runtime.localserver import LocalServer
 from runtime.tasks.registry import REGISTRY
 from runtime.worker.loop import Worker
-from tests.conftest import wait_for
+from tests.conftest import api_client, wait_for
 from tests.security.acl import COMMANDS, Role, setuser
 from tests.security.conftest import Figures
 
@@ -106,58 +104,52 @@ async def round_trip(srv: LocalServer) -> dict[str, str]:
 async def post_with_wait(api_settings: Settings) -> str:
     """POST /jobs with WAIT_REPLICAS: WAIT runs as the API's user and, with no replica to count,
     ends in 503 ReplicationTimeout (a missing permission would be another error); its code."""
-    app = create_app(api_settings, broker=RedisBroker(api_settings))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c:
-            answer = await c.post("/jobs", json={"task_type": "noop"})
+    async with api_client(api_settings) as c:
+        answer = await c.post("/jobs", json={"task_type": "noop"})
     return str(answer.json()["error"]["code"])
 
 
 async def api_calls(api_settings: Settings) -> dict[str, str]:
     """Every route, as the API's user, with the worker running."""
-    app = create_app(api_settings, broker=RedisBroker(api_settings))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dtq.test") as c:
-            answers = {
-                name: await c.post("/jobs", json=body, headers=headers)
-                for name, body, headers in [
-                    ("echo", {"task_type": "echo", "payload": {"a": 1}}, {"Idempotency-Key": "k"}),
-                    ("dead", {"task_type": "fail"}, {}),
-                    ("retried", {"task_type": "flaky", "max_retries": 2}, {}),
-                    ("delayed", {"task_type": "noop", "delay_ms": 200}, {}),
-                    ("cancelled", {"task_type": "sleep", "payload": {"seconds": 30}}, {}),
-                ]
-            }
-            refused = {n: r.text[:300] for n, r in answers.items() if r.status_code != 201}
-            assert not refused, refused
-            created = {name: r.json()["id"] for name, r in answers.items()}
-            assert (await c.post("/jobs/batch", json={"jobs": [{"task_type": "noop"}]})).is_success
+    async with api_client(api_settings) as c:
+        answers = {
+            name: await c.post("/jobs", json=body, headers=headers)
+            for name, body, headers in [
+                ("echo", {"task_type": "echo", "payload": {"a": 1}}, {"Idempotency-Key": "k"}),
+                ("dead", {"task_type": "fail"}, {}),
+                ("retried", {"task_type": "flaky", "max_retries": 2}, {}),
+                ("delayed", {"task_type": "noop", "delay_ms": 200}, {}),
+                ("cancelled", {"task_type": "sleep", "payload": {"seconds": 30}}, {}),
+            ]
+        }
+        refused = {n: r.text[:300] for n, r in answers.items() if r.status_code != 201}
+        assert not refused, refused
+        created = {name: r.json()["id"] for name, r in answers.items()}
+        assert (await c.post("/jobs/batch", json={"jobs": [{"task_type": "noop"}]})).is_success
 
-            async def running() -> bool:
-                return (await c.get(f"/jobs/{created['cancelled']}")).json()["status"] == "running"
+        async def running() -> bool:
+            return (await c.get(f"/jobs/{created['cancelled']}")).json()["status"] == "running"
 
-            await wait_for(running)
-            await asyncio.sleep(0.8)  # past VISIBILITY_TIMEOUT_MS / 3: its lease is renewed
-            assert (await c.post(f"/jobs/{created['cancelled']}/cancel")).is_success
+        await wait_for(running)
+        await asyncio.sleep(0.8)  # past VISIBILITY_TIMEOUT_MS / 3: its lease is renewed
+        assert (await c.post(f"/jobs/{created['cancelled']}/cancel")).is_success
 
-            async def settled() -> bool:
-                statuses = [(await c.get(f"/jobs/{i}")).json()["status"] for i in created.values()]
-                return all(s in ("succeeded", "dead", "cancelled") for s in statuses)
+        async def settled() -> bool:
+            statuses = [(await c.get(f"/jobs/{i}")).json()["status"] for i in created.values()]
+            return all(s in ("succeeded", "dead", "cancelled") for s in statuses)
 
-            await wait_for(settled, timeout_s=15)
-            for path in ("/jobs?status=succeeded", "/dlq", "/metrics", "/metrics/prometheus",
-                         "/metrics/timeseries", "/workers", "/tasks", "/health/ready"):  # fmt: skip
-                assert (await c.get(path)).status_code == 200, path
-            final = {n: (await c.get(f"/jobs/{i}")).json()["status"] for n, i in created.items()}
-            assert (await c.post(f"/dlq/{created['dead']}/replay")).status_code == 200
+        await wait_for(settled, timeout_s=15)
+        for path in ("/jobs?status=succeeded", "/dlq", "/metrics", "/metrics/prometheus",
+                     "/metrics/timeseries", "/workers", "/tasks", "/health/ready"):  # fmt: skip
+            assert (await c.get(path)).status_code == 200, path
+        final = {n: (await c.get(f"/jobs/{i}")).json()["status"] for n, i in created.items()}
+        assert (await c.post(f"/dlq/{created['dead']}/replay")).status_code == 200
 
-            async def dead_again() -> bool:
-                return (await c.get(f"/jobs/{created['dead']}")).json()["status"] == "dead"
+        async def dead_again() -> bool:
+            return (await c.get(f"/jobs/{created['dead']}")).json()["status"] == "dead"
 
-            await wait_for(dead_again)
-            assert (await c.delete("/dlq")).json()["purged"] == 1
+        await wait_for(dead_again)
+        assert (await c.delete("/dlq")).json()["purged"] == 1
     return final
 
 
