@@ -9,6 +9,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
@@ -123,3 +124,20 @@ def service_json(synthesized: Synthesized) -> Callable[[str], TemplateJson]:
 def stateful_json(synthesized: Synthesized) -> Callable[[str], TemplateJson]:
     """StatefulStack template of an environment as JSON."""
     return lambda env: synthesized.template_json(stack_names(ENVIRONMENTS[env])[0])
+
+
+def create_deployment_group(session: Any, env_name: str) -> None:
+    """The environment's CodeDeploy application and deployment group, in moto."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from infra.environments import codedeploy_names
+
+    application, group = codedeploy_names(env_name)
+    codedeploy = session.client("codedeploy")
+    codedeploy.create_application(applicationName=application, computePlatform="Server")
+    codedeploy.create_deployment_group(
+        applicationName=application,
+        deploymentGroupName=group,
+        serviceRoleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/codedeploy",
+        deploymentConfigName="CodeDeployDefault.OneAtATime",
+    )

@@ -27,6 +27,7 @@ from infra.environments import (
 )
 from infra.release import Watch, bundle, main, release
 from infra.rollout.rollout import outcome
+from tests.infra.conftest import create_deployment_group
 
 REGION = "eu-west-1"
 ENV = "staging"
@@ -49,15 +50,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
         s3.put_bucket_versioning(Bucket="revisions", VersioningConfiguration={"Status": "Enabled"})
         ssm = session.client("ssm")
         ssm.put_parameter(Name=artifacts_parameter_name(ENV), Value="revisions", Type="String")
-        application, group = codedeploy_names(ENV)
-        codedeploy = session.client("codedeploy")
-        codedeploy.create_application(applicationName=application, computePlatform="Server")
-        codedeploy.create_deployment_group(
-            applicationName=application,
-            deploymentGroupName=group,
-            serviceRoleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/codedeploy",
-            deploymentConfigName="CodeDeployDefault.OneAtATime",
-        )
+        create_deployment_group(session, ENV)
         yield session
 
 

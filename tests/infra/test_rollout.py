@@ -24,7 +24,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from infra.environments import ENVIRONMENTS, codedeploy_names, release_parameter_name
 from infra.release import bundle, revision_files
 from infra.rollout.rollout import is_complete, on_event, read_zip
-from tests.infra.conftest import ENV_NAMES, Synthesized
+from tests.infra.conftest import ENV_NAMES, Synthesized, create_deployment_group
 from tests.infra.templates import TemplateJson, only, resources_of
 
 REGION = "eu-west-1"
@@ -50,15 +50,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
             )
         s3.put_bucket_versioning(Bucket="revisions", VersioningConfiguration={"Status": "Enabled"})
         s3.put_object(Bucket="assets", Key="revision.zip", Body=asset_zip())
-        application, group = codedeploy_names(ENV)
-        codedeploy = session.client("codedeploy")
-        codedeploy.create_application(applicationName=application, computePlatform="Server")
-        codedeploy.create_deployment_group(
-            applicationName=application,
-            deploymentGroupName=group,
-            serviceRoleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/codedeploy",
-            deploymentConfigName="CodeDeployDefault.OneAtATime",
-        )
+        create_deployment_group(session, ENV)
         yield session
 
 
