@@ -28,7 +28,7 @@ COMMON = [
 COMMANDS: dict[Role, list[str]] = {
     # enqueue/cancel/list/replay/purge scripts, stats, workers, series, WAIT_REPLICAS
     "api": [
-        *COMMON, "exists", "zcard", "zrevrangebylex", "xlen", "publish", "wait",
+        *COMMON, "zcard", "zrevrangebylex", "xlen", "publish", "wait",
     ],
     # reading, start/settle/renew/reclaim/promote/sweep/hand-back scripts, heartbeats, cancels
     "worker": [
