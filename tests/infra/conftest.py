@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,17 @@ def create_deployment_group(session: Any, env_name: str) -> None:
         serviceRoleArn=f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/codedeploy",
         deploymentConfigName="CodeDeployDefault.OneAtATime",
     )
+
+
+@contextlib.contextmanager
+def moto_account(region: str) -> Iterator[Any]:
+    """A moto AWS account: fake credentials and region in the environment (restored after), AWS
+    mocked, and a boto3 session of that region."""
+    import boto3
+    from moto import mock_aws
+
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            patch.setenv(name, "testing")
+        patch.setenv("AWS_DEFAULT_REGION", region)
+        yield boto3.Session(region_name=region)

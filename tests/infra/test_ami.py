@@ -9,13 +9,12 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
 
 import infra.ami as ami
 from infra.ami import AmiPin, load_pins, promote, refresh, save_pins, with_pinned_ami
 from infra.assembly import deployable, stack_names
 from infra.environments import DEV, ENVIRONMENTS
-from tests.infra.conftest import ENV_NAMES
+from tests.infra.conftest import ENV_NAMES, moto_account
 from tests.infra.templates import TemplateJson, only
 
 REGION = DEV.region
@@ -27,10 +26,8 @@ PIN = AmiPin(REGION, "ami-0123456789abcdef0", "al2023-ami-test-x86_64", "2026-11
 def aws() -> Iterator[boto3.Session]:
     """A moto account (shared by this module's tests, which only read from it): it serves AWS's
     public AL2023 parameters and the images they name."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-            patch.setenv(name, "testing")
-        yield boto3.Session(region_name=REGION)
+    with moto_account(REGION) as session:
+        yield session
 
 
 def test_the_committed_pins_file_covers_every_environment() -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -27,7 +26,7 @@ from infra.environments import (
 )
 from infra.release import Watch, bundle, main, release
 from infra.rollout.rollout import outcome
-from tests.infra.conftest import create_deployment_group
+from tests.infra.conftest import create_deployment_group, moto_account
 
 REGION = "eu-west-1"
 ENV = "staging"
@@ -36,13 +35,9 @@ DIGEST_IMAGE = f"{REPOSITORY}@sha256:{'b' * 64}"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+def aws() -> Iterator[boto3.Session]:
     """A moto account with what `cdk deploy` leaves behind for the release CLI."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
+    with moto_account(REGION) as session:
         s3 = session.client("s3")
         s3.create_bucket(
             Bucket="revisions", CreateBucketConfiguration={"LocationConstraint": REGION}

@@ -17,14 +17,13 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 from moto.backends import get_backend
 from moto.core import DEFAULT_ACCOUNT_ID
 
 from infra.environments import ENVIRONMENTS, codedeploy_names, release_parameter_name
 from infra.release import bundle, revision_files
 from infra.rollout.rollout import is_complete, on_event, read_zip
-from tests.infra.conftest import ENV_NAMES, Synthesized, create_deployment_group
+from tests.infra.conftest import ENV_NAMES, Synthesized, create_deployment_group, moto_account
 from tests.infra.templates import TemplateJson, only, resources_of
 
 REGION = "eu-west-1"
@@ -34,14 +33,10 @@ OLD = f"{REPOSITORY}@sha256:{'a' * 64}"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[boto3.Session]:
+def aws() -> Iterator[boto3.Session]:
     """What `cdk deploy` leaves for the handler: the pushed image, the revision asset, the
     artifacts bucket and the CodeDeploy group."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    with mock_aws():
-        session = boto3.Session(region_name=REGION)
+    with moto_account(REGION) as session:
         session.client("ecr").create_repository(repositoryName="cdk-assets")
         s3 = session.client("s3")
         for bucket in ("assets", "revisions"):
